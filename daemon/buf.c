@@ -104,6 +104,7 @@ buf_steal(struct buf *b, size_t *ret_len)
 	char *p;
 
 	buf_grow(b, b->len);
+	b->data[b->len] = '\0';	/* a fresh buffer has no NUL yet */
 	p = b->data;
 	if (ret_len != NULL)
 		*ret_len = b->len;

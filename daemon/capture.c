@@ -162,6 +162,19 @@ archive_exchange(struct capture *cap, const char *url, struct fetch_resp *resp,
 	return r < 0 ? storage_error(cap, r) : 0;
 }
 
+/* The account's request budget is spent: defer it to the next window. */
+static void
+budget_spent(struct capture *cap)
+{
+	const struct account_conf *a = cap->acct->conf;
+
+	log_notice("request budget of '%s' spent (%lld per %lld s); the"
+	    " cycle continues when the window ends", a->name,
+	    (long long)a->request_budget, (long long)a->budget_window);
+	schedule_pause(cap->acct, cap->acct->window_start + a->budget_window);
+	cap->stop = 1;
+}
+
 static int
 api_url_ok(struct capture *cap, const char *url)
 {
@@ -215,11 +228,7 @@ capture_get_head(struct capture *cap, const char *url, json_t **ret_json,
 			break;
 		}
 		if (schedule_take(cap->acct, util_now()) < 0) {
-			log_info("request budget of '%s' spent (%lld per"
-			    " %lld s); continuing next cycle", a->name,
-			    (long long)a->request_budget,
-			    (long long)a->budget_window);
-			cap->stop = 1;
+			budget_spent(cap);
 			r = -EDQUOT;
 			break;
 		}
@@ -245,12 +254,16 @@ capture_get_head(struct capture *cap, const char *url, json_t **ret_json,
 		json = json_loadb(resp.body.data != NULL ? resp.body.data : "",
 		    resp.body.len, JSON_REJECT_DUPLICATES, NULL);
 		cap->conn->classify(&resp, json, util_now(), &v);
+		if ((v.outcome == CONN_RATE_LIMITED || v.slow_down) &&
+		    v.retry_at <= util_now())
+			v.retry_at = util_now() + cap->cfg->rate_limit_pause;
 		if (v.outcome == CONN_OK) {
 			if (v.slow_down && v.retry_at > util_now()) {
 				log_notice("'%s' is near its rate limit; pausing"
-				    " until %lld", a->name,
-				    (long long)v.retry_at);
+				    " it for %lld s", a->name,
+				    (long long)(v.retry_at - util_now()));
 				schedule_pause(cap->acct, v.retry_at);
+				cap->stop = 1;	/* this response still counts */
 			}
 			*ret_json = json;
 			if (ret_source != NULL)
@@ -374,8 +387,10 @@ download_media(struct capture *cap, const struct cap_item *it)
 			r = r < 0 ? r : 0;
 			continue;
 		}
-		if (schedule_take(cap->acct, util_now()) < 0)
+		if (schedule_take(cap->acct, util_now()) < 0) {
+			budget_spent(cap);
 			break;
+		}
 		/* Media hosts get no credentials: plain GET. */
 		fetch_resp_init(&resp);
 		r = fetch_get(url, &o, &resp);

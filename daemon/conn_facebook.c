@@ -169,8 +169,7 @@ fb_classify(const struct fetch_resp *resp, json_t *json, int64_t now,
 		for (i = 0; i < ARRAY_SIZE(fb_rate_codes); i++) {
 			if (code == fb_rate_codes[i]) {
 				v->outcome = CONN_RATE_LIMITED;
-				v->retry_at = now + (regain > 0 ? regain * 60 :
-				    60);
+				v->retry_at = regain > 0 ? now + regain * 60 : 0;
 				return;
 			}
 		}
@@ -206,7 +205,7 @@ fb_classify(const struct fetch_resp *resp, json_t *json, int64_t now,
 	v->outcome = CONN_OK;
 	if (pct >= 90) {
 		v->slow_down = 1;
-		v->retry_at = now + (regain > 0 ? regain * 60 : 300);
+		v->retry_at = regain > 0 ? now + regain * 60 : 0;
 	}
 }
 

@@ -53,7 +53,7 @@ ma_classify(const struct fetch_resp *resp, json_t *json, int64_t now,
 	    resp->status, err != NULL ? ": " : "", err != NULL ? err : "");
 	if (resp->status == 429) {
 		v->outcome = CONN_RATE_LIMITED;
-		v->retry_at = t > now ? t : now + 60;
+		v->retry_at = t > now ? t : 0;
 	} else if (resp->status == 401 || resp->status == 403) {
 		v->outcome = CONN_AUTH;
 	} else if (resp->status == 404) {

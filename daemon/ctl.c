@@ -119,6 +119,9 @@ ctl_global_help(void)
 	    "See '%s help COMMAND' for a command's options.\n", CTL_PROGNAME);
 }
 
+static void	ctl_vmessage(const char *, va_list)
+		    __attribute__((format(printf, 1, 0)));
+
 static void
 ctl_vmessage(const char *fmt, va_list ap)
 {

@@ -75,8 +75,9 @@ notify_send(const char *msg)
 	if (notify_fd == -1)
 		return 0;
 	len = strlen(msg);
+	/* Never block the main loop on a slow or absent reader. */
 	do {
-		n = sendto(notify_fd, msg, len, MSG_NOSIGNAL,
+		n = sendto(notify_fd, msg, len, MSG_NOSIGNAL | MSG_DONTWAIT,
 		    (const struct sockaddr *)&notify_addr, notify_addrlen);
 	} while (n == -1 && errno == EINTR);
 	if (n == -1)

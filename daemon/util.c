@@ -113,6 +113,18 @@ digits(const char **p, int n, int *ret)
 	return 0;
 }
 
+/* Days in month mo (1-12) of year y, proleptic Gregorian. */
+static int
+month_days(int y, int mo)
+{
+	static const int days[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31,
+	    30, 31 };
+
+	if (mo == 2 && y % 4 == 0 && (y % 100 != 0 || y % 400 == 0))
+		return 29;
+	return days[mo - 1];
+}
+
 int
 util_parse_time(const char *s, int64_t *ret_t)
 {
@@ -153,8 +165,9 @@ util_parse_time(const char *s, int64_t *ret_t)
 	if (*p != '\0')
 		return -EINVAL;
 done:
-	if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 ||
-	    se > 60 || oh > 23 || om > 59)
+	/* timegm() would quietly turn "2026-02-30" into March 2. */
+	if (mo < 1 || mo > 12 || d < 1 || d > month_days(y, mo) || h > 23 ||
+	    mi > 59 || se > 60 || oh > 23 || om > 59)
 		return -EINVAL;
 	memset(&tm, 0, sizeof(tm));
 	tm.tm_year = y - 1900;

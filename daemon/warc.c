@@ -122,6 +122,8 @@ warc_parse(const char *in, size_t len, struct warc_parsed *ret)
 	if (strlen(p.header) != hlen)
 		goto bad;		/* NUL inside the header */
 	line = strstr(p.header, "\r\n");
+	if (line == NULL)
+		goto bad;		/* a version line and no fields */
 	for (line = line + 2; line != NULL && *line != '\0'; line = next) {
 		next = strstr(line, "\r\n");
 		if (next != NULL) {

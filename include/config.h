@@ -51,6 +51,7 @@ struct config {
 	int64_t		 max_media_size;
 	int64_t		 retry_attempts;
 	int64_t		 retry_base;
+	int64_t		 rate_limit_pause; /* when a limit gives no reset time */
 	int64_t		 pages_per_cycle;
 	int64_t		 recheck_day;	/* re-check interval, items < 1 day old */
 	int64_t		 recheck_week;	/* items < 7 days old */

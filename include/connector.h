@@ -26,7 +26,8 @@ enum conn_outcome {
 
 struct conn_verdict {
 	enum conn_outcome outcome;
-	int64_t		 retry_at;	/* unix s, for CONN_RATE_LIMITED */
+	int64_t		 retry_at;	/* unix s, 0 = unknown (the core then
+					   pauses for rate_limit_pause) */
 	int		 slow_down;	/* usage near the limit: pause after */
 	char		 reason[160];	/* for the gap record and the log */
 };

@@ -71,8 +71,8 @@ int	cmd_show(int argc, char **argv, struct ctl *ctl);
  * getopt_long(3) but sets ctl->json itself for --json, returns CTL_OPT_HELP
  * for -h/--help (answer with "return ctl_help(ctl);"), and for an unknown
  * option or a missing value prints the message and the command's usage
- * and returns '?' (answer with "return CTL_EXIT_USAGE;"). Reset optind
- * before the first call is done by main().
+ * and returns '?' (answer with "return CTL_EXIT_USAGE;"). main() resets
+ * optind before it calls the command.
  */
 #define CTL_OPT_HELP		'h'
 #define CTL_OPT_JSON		0x100
