@@ -27,7 +27,7 @@ enum {
 	Q_ITEM_MISSING, Q_ITEM_NEXT, Q_MISSING_POSTS, Q_MISSING_THREAD,
 	Q_DUE, Q_MEDIA_HAS, Q_MEDIA_ADD, Q_EVENT_ADD, Q_GAP_OPEN,
 	Q_GAP_CLOSE, Q_GAP_COUNT, Q_ITEM_REMOVED, Q_ITEM_RESTORED,
-	Q_ITEM_HIDDEN, Q_ITEM_ID, Q_COUNT
+	Q_ITEM_HIDDEN, Q_ITEM_ID, Q_SEG_DELETE, Q_COUNT
 };
 
 static const char *sql[Q_COUNT] = {
@@ -127,6 +127,8 @@ static const char *sql[Q_COUNT] = {
 	[Q_ITEM_HIDDEN] = "UPDATE items SET hidden = ?2, state = CASE"
 	    " WHEN state = 'removed' THEN state WHEN ?2 THEN 'hidden'"
 	    " WHEN nversions > 1 THEN 'edited' ELSE 'live' END WHERE id = ?1",
+	[Q_SEG_DELETE] = "DELETE FROM segments WHERE id = ?1 AND NOT EXISTS"
+	    " (SELECT 1 FROM records WHERE segment_id = ?1)",
 	[Q_ITEM_ID] = "SELECT i.id FROM items i JOIN accounts a ON"
 	    " a.id = i.account_id WHERE a.name = ?1 AND i.platform_id = ?2",
 };
@@ -492,6 +494,15 @@ index_segment_open(struct index *ix, int64_t *ret_id, char **ret_name,
 	*ret_name = name;
 	*ret_end = (uint64_t)end;
 	return 0;
+}
+
+int
+index_segment_delete(struct index *ix, int64_t id)
+{
+	sqlite3_stmt *st = q(ix, Q_SEG_DELETE);
+
+	sqlite3_bind_int64(st, 1, id);
+	return run(st);
 }
 
 int

@@ -364,10 +364,17 @@ store_recover(struct store *st, struct store_recovery *ret)
 			 * the acknowledged prefix and seal it suspect.
 			 */
 			r = recover_segment(st, id, name, end, 0, ret);
-			if (r == 0)
+			if (r == 0 && end == 0 && sb.st_size == 0) {
+				/* Never held a record (a full disk refused
+				 * even its warcinfo): drop, do not pile up. */
+				r = index_segment_delete(&st->ix, id);
+				if (r == 0 && unlink(path) < 0)
+					r = -errno;
+			} else if (r == 0) {
 				r = seal_by_name(st, id, name, 1);
-			if (r == 0)
-				ret->sealed++;
+				if (r == 0)
+					ret->sealed++;
+			}
 		} else {
 			r = recover_segment(st, id, name, end, 1, ret);
 			if (r == 0)

@@ -79,6 +79,8 @@ int	index_segment_seal(struct index *ix, int64_t id, int64_t sealed,
  */
 int	index_segment_open(struct index *ix, int64_t *ret_id, char **ret_name,
 	    uint64_t *ret_end);
+/* Forget an empty segment that never held a record. */
+int	index_segment_delete(struct index *ix, int64_t id);
 /* Number of segments ever created (for naming the next). */
 int	index_segment_count(struct index *ix, int64_t *ret_n);
 
