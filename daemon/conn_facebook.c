@@ -278,14 +278,18 @@ walk_release(struct fb_walk *w)
  */
 static int
 fb_page(struct capture *cap, const char *url, json_t **ret_json,
-    json_t **ret_data, const char **ret_src)
+    json_t **ret_data, char ret_src[RECORD_ID_LEN])
 {
+	const char *src = NULL;
 	json_t *j, *data;
 	int r;
 
-	r = capture_get(cap, url, &j, ret_src);
+	/* Copy the response's record id: media downloads made while the
+	 * page's items are taken archive other responses. */
+	r = capture_get(cap, url, &j, &src);
 	if (r < 0)
 		return r;
+	snprintf(ret_src, RECORD_ID_LEN, "%s", src != NULL ? src : "");
 	data = json_object_get(j, "data");
 	if (!json_is_array(data) || json_array_size(data) > FB_MAX_ITEMS) {
 		json_decref(j);
@@ -440,8 +444,7 @@ fb_thread(const char *post_id, const struct index_item *post, void *arg)
 	struct capture *cap = arg;
 	const struct account_conf *a = cap->acct->conf;
 	struct fb_walk w = { .cap = cap };
-	char *url, *next;
-	const char *src;
+	char *url, *next, src[RECORD_ID_LEN];
 	json_t *page, *data, *c;
 	int64_t pages = 0;
 	size_t i;
@@ -454,7 +457,7 @@ fb_thread(const char *post_id, const struct index_item *post, void *arg)
 	    post_id, FB_COMMENT_FIELDS);
 	walk_seen(&w, url);
 	while (url != NULL) {
-		r = fb_page(cap, url, &page, &data, &src);
+		r = fb_page(cap, url, &page, &data, src);
 		free(url);
 		url = NULL;
 		if (r == -ENOENT) {
@@ -503,8 +506,7 @@ fb_poll(struct capture *cap)
 	int64_t last_full = 0, oldest = INT64_MAX, created = 0, now = util_now();
 	int64_t pages = 0;
 	int full, complete = 0, r = 0;
-	char *url, *next = NULL;
-	const char *src;
+	char *url, *next = NULL, src[RECORD_ID_LEN];
 	json_t *page, *data, *p;
 	size_t i;
 
@@ -515,7 +517,7 @@ fb_poll(struct capture *cap)
 	    a->api_version, a->id, a->edge, FB_POST_FIELDS, FB_PAGE_LIMIT);
 	walk_seen(&w, url);
 	while (url != NULL) {
-		r = fb_page(cap, url, &page, &data, &src);
+		r = fb_page(cap, url, &page, &data, src);
 		free(url);
 		url = NULL;
 		if (r < 0)

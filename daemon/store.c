@@ -168,9 +168,13 @@ store_rotate(struct store *st)
 	if (st->seg.fd < 0)
 		return 0;
 	r = segment_seal(&st->seg, sha, &size);
-	if (r == 0)
-		r = index_segment_seal(&st->ix, st->seg.id, util_now(), size,
-		    sha, 0);
+	if (r < 0) {
+		/* Keep its name: store_recover() seals it suspect. */
+		st->seg.failed = 1;
+		store_fail(st, r);
+		return r;
+	}
+	r = index_segment_seal(&st->ix, st->seg.id, util_now(), size, sha, 0);
 	if (r < 0)
 		store_fail(st, r);
 	segment_release(&st->seg);
@@ -293,9 +297,14 @@ finish_sealing(struct store *st, int64_t id, const char *name)
 	return index_segment_seal(&st->ix, id, util_now(), size, sha, 0);
 }
 
-/* .open files with no segments row: created, then crashed before commit. */
+/*
+ * .open files with no segments row: created, then crashed before commit.
+ * `failed` names the segment whose write or sync just failed: none of its
+ * records was acknowledged, so it is sealed suspect with none indexed.
+ */
 static int
-adopt_strays(struct store *st, const char *keep, struct store_recovery *ret)
+adopt_strays(struct store *st, const char *keep, const char *failed,
+    struct store_recovery *ret)
 {
 	struct dirent *de;
 	DIR *d;
@@ -315,13 +324,29 @@ adopt_strays(struct store *st, const char *keep, struct store_recovery *ret)
 			continue;
 		name = xstrndup(de->d_name, n - strlen(SEGMENT_SUFFIX_OPEN));
 		if (keep == NULL || strcmp(name, keep) != 0) {
-			r = index_segment_add(&st->ix, name, util_now(), &id);
-			if (r == 0)
-				r = recover_segment(st, id, name, 0, 1, ret);
-			if (r == 0)
-				r = seal_by_name(st, id, name, 0);
-			if (r == 0)
-				ret->sealed++;
+			int suspect = failed != NULL &&
+			    strcmp(name, failed) == 0;
+			char *path = segment_path(st->archive_dir, name, 1);
+			struct stat sb;
+
+			if (suspect && stat(path, &sb) == 0 &&
+			    sb.st_size == 0) {
+				/* Never held a byte: drop, do not pile up. */
+				if (unlink(path) < 0)
+					r = -errno;
+			} else {
+				r = index_segment_add(&st->ix, name,
+				    util_now(), &id);
+				if (r == 0)
+					r = recover_segment(st, id, name, 0,
+					    !suspect, ret);
+				if (r == 0)
+					r = seal_by_name(st, id, name,
+					    suspect);
+				if (r == 0)
+					ret->sealed++;
+			}
+			free(path);
 		}
 		free(name);
 	}
@@ -333,7 +358,7 @@ int
 store_recover(struct store *st, struct store_recovery *ret)
 {
 	int suspect = st->failed && st->seg.fd >= 0 ? 1 : 0;
-	char *name = NULL, *path;
+	char *name = NULL, *failed = NULL, *path;
 	struct stat sb;
 	uint64_t end = 0;
 	int64_t id = 0;
@@ -344,6 +369,8 @@ store_recover(struct store *st, struct store_recovery *ret)
 	st->batch = 0;
 	if (st->seg.fd >= 0 || st->seg.name != NULL)
 		suspect = st->failed;
+	if (suspect && st->seg.name != NULL)
+		failed = xstrdup(st->seg.name);
 	segment_release(&st->seg);
 	st->failed = 0;
 	st->err = 0;
@@ -388,8 +415,10 @@ store_recover(struct store *st, struct store_recovery *ret)
 		free(path);
 	}
 	if (r == 0)
-		r = adopt_strays(st, st->seg.fd >= 0 ? name : NULL, ret);
+		r = adopt_strays(st, st->seg.fd >= 0 ? name : NULL, failed,
+		    ret);
 	free(name);
+	free(failed);
 	if (r < 0)
 		goto fail;
 	r = index_commit(&st->ix);

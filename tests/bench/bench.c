@@ -311,10 +311,14 @@ secs(int64_t ns)
 	return (double)ns / 1e9;
 }
 
+static const char *state_dir;	/* for the message when we die */
+
 static void
 die(const char *what, int r)
 {
 	fprintf(stderr, "bench: %s: %s\n", what, strerror(r < 0 ? -r : r));
+	if (state_dir != NULL)
+		fprintf(stderr, "bench: state left in %s\n", state_dir);
 	exit(1);
 }
 
@@ -443,7 +447,7 @@ run_members(long n, struct item *chunk, struct result *res)
 
 /* ---- pass 2: the archive path --------------------------------------- */
 
-static int
+static void
 archive_one(struct store *st, int64_t acct, const struct item *it,
     const char *source, struct result *res)
 {
@@ -493,7 +497,6 @@ archive_one(struct store *st, int64_t acct, const struct item *it,
 	res->ns_hash += t2 - t1;
 	res->ns_add += t3 - t2;
 	res->records++;
-	return 0;
 }
 
 /*
@@ -544,7 +547,7 @@ run_archive(long n, const char *state, struct item *chunk,
 	    sizeof(err));
 	if (r < 0) {
 		fprintf(stderr, "bench: %s\n", err);
-		exit(1);
+		die("store_open", r);
 	}
 	free(rec.torn_path);
 	r = index_account(&st.ix, ACCOUNT, PLATFORM, PAGE_ID, &acct);
@@ -693,6 +696,7 @@ main(int argc, char **argv)
 	state = xasprintf("%s/sunarchive-bench.XXXXXX", parent);
 	if (mkdtemp(state) == NULL)
 		die(state, errno);
+	state_dir = state;
 	chunk = xcalloc(CHUNK, sizeof(*chunk));
 
 	run_bare(n, chunk, &bare);
@@ -799,6 +803,7 @@ main(int argc, char **argv)
 	} else {
 		nftw(state, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
 	}
+	state_dir = NULL;
 	free(state);
 	return 0;
 }

@@ -162,6 +162,15 @@ class CityScenario(unittest.TestCase):
                 self.assertTrue(block.startswith(b"HTTP/1.1 200 "),
                                 block[:40])
 
+    def test_versions_refer_to_the_api_response_holding_them(self):
+        rows = self.d.query(
+            "SELECT v.text, r.target_uri FROM versions v JOIN records r"
+            " ON r.seq = v.source_seq")
+        self.assertEqual(len(rows), sum(len(v) for v in
+                                        self.versions.values()))
+        for text, uri in rows:
+            self.assertNotIn("/media/", uri, text)
+
     def test_retried_server_errors(self):
         reqs = self.sim.requests()
         failed = [r for r in reqs if r["status"] in (500, 502, 503)]

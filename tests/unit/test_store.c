@@ -825,6 +825,182 @@ out:
 	buf_release(&member);
 }
 
+/* Touch or remove the fault file that arms SUNARCHIVE_TEST_FAULTS. */
+static void
+disk_full(const char *full, int on)
+{
+	int fd;
+
+	if (!on) {
+		unlink(full);
+		return;
+	}
+	fd = open(full, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+	if (fd >= 0)
+		close(fd);
+}
+
+/*
+ * The first batch of a fresh segment fails at fdatasync. Nothing in that
+ * segment was acknowledged: recovery must not index its records (their
+ * bytes may never reach the disk) and must seal it suspect.
+ */
+static void
+test_fault_new_segment(void)
+{
+	struct store st;
+	struct store_recovery rec;
+	char state[128], full[160], id[RECORD_ID_LEN], *p;
+	int r;
+
+	snprintf(state, sizeof(state), "%s/g", root);
+	snprintf(full, sizeof(full), "%s/disk-full-g", root);
+	if (open_store(&st, state, BIG, &rec) < 0)
+		return;
+	account(&st);
+	add_version(&st, "7_1", "in the first segment", NULL);
+	is_int(store_commit(&st), 0, "new-segment fault: first batch");
+	is_int(store_rotate(&st), 0, "new-segment fault: rotate");
+	setenv("SUNARCHIVE_TEST_FAULTS", "fdatasync:*:eio", 1);
+	setenv("SUNARCHIVE_TEST_FAULT_FILE", full, 1);
+	sysio_init();
+	disk_full(full, 1);
+	is_int(add_version(&st, "7_2", "first batch of seg-000002", id), 0,
+	    "new-segment fault: add opens seg-000002");
+	is_int(store_commit(&st), -EIO, "new-segment fault: fdatasync fails");
+	disk_full(full, 0);
+	memset(&rec, 0, sizeof(rec));
+	r = store_recover(&st, &rec);
+	is_int(r, 0, "new-segment fault: recover");
+	is_int(rec.recovered, 0,
+	    "new-segment fault: nothing from the failed segment is recovered");
+	is_int(qint(state, "SELECT COUNT(*) FROM records WHERE record_id ="
+	    " '%s'", id), 0, "new-segment fault: the unacknowledged version"
+	    " is not indexed");
+	is_int(qint(state, "SELECT COUNT(*) FROM items WHERE platform_id ="
+	    " '7_2'"), 0, "new-segment fault: no item for it");
+	is_int(qint(state, "SELECT suspect FROM segments WHERE"
+	    " name = 'seg-000002.warc.gz'"), 1,
+	    "new-segment fault: seg-000002 sealed suspect");
+	p = segment_path(st.archive_dir, "seg-000002.warc.gz", 0);
+	is_int(size_of(p), 0, "new-segment fault: it keeps no unacknowledged"
+	    " bytes (they are in quarantine)");
+	free(p);
+	ok(rec.torn_bytes > 0, "new-segment fault: %llu bytes quarantined",
+	    (unsigned long long)rec.torn_bytes);
+	free(rec.torn_path);
+	if (r == 0) {
+		is_int(add_version(&st, "7_3", "after", NULL), 0,
+		    "new-segment fault: add after recovery");
+		is_str(st.seg.name, "seg-000003.warc.gz",
+		    "new-segment fault: into seg-000003");
+		is_int(store_commit(&st), 0, "new-segment fault: commit");
+		is_int(check_records(state), 4,
+		    "new-segment fault: rows match the bytes");
+	}
+	store_close(&st);
+	unsetenv("SUNARCHIVE_TEST_FAULTS");
+	unsetenv("SUNARCHIVE_TEST_FAULT_FILE");
+	sysio_init();
+}
+
+/* A full disk refuses even the warcinfo of a fresh segment: drop it. */
+static void
+test_fault_empty_segment(void)
+{
+	struct store st;
+	struct store_recovery rec;
+	char state[128], full[160], *p;
+	int r;
+
+	snprintf(state, sizeof(state), "%s/i", root);
+	snprintf(full, sizeof(full), "%s/disk-full-i", root);
+	if (open_store(&st, state, BIG, &rec) < 0)
+		return;
+	account(&st);
+	add_version(&st, "9_1", "in the first segment", NULL);
+	store_commit(&st);
+	store_rotate(&st);
+	setenv("SUNARCHIVE_TEST_FAULTS", "write:*:enospc", 1);
+	setenv("SUNARCHIVE_TEST_FAULT_FILE", full, 1);
+	sysio_init();
+	disk_full(full, 1);
+	is_int(add_version(&st, "9_2", "refused", NULL), -ENOSPC,
+	    "empty segment: its warcinfo is refused");
+	disk_full(full, 0);
+	r = store_recover(&st, &rec);
+	is_int(r, 0, "empty segment: recover");
+	is_int(rec.sealed, 0, "empty segment: nothing sealed");
+	is_int(qint(state, "SELECT COUNT(*) FROM segments"), 1,
+	    "empty segment: no row for it");
+	p = segment_path(st.archive_dir, "seg-000002.warc.gz", 1);
+	ok(access(p, F_OK) != 0, "empty segment: its .open file is gone");
+	free(p);
+	if (r == 0) {
+		is_int(add_version(&st, "9_3", "after", NULL), 0,
+		    "empty segment: add after recovery");
+		is_int(store_commit(&st), 0, "empty segment: commit");
+		is_int(qint(state, "SELECT COUNT(*) FROM segments"), 2,
+		    "empty segment: one new segment");
+		is_int(check_records(state), 4,
+		    "empty segment: rows match the bytes");
+	}
+	store_close(&st);
+	unsetenv("SUNARCHIVE_TEST_FAULTS");
+	unsetenv("SUNARCHIVE_TEST_FAULT_FILE");
+	sysio_init();
+}
+
+/*
+ * fsync fails while rotation seals the segment: the file must not be
+ * reopened and appended to as if healthy; recovery seals it suspect.
+ */
+static void
+test_fault_seal(void)
+{
+	struct store st;
+	struct store_recovery rec;
+	char state[128], full[160], *p;
+	int r;
+
+	snprintf(state, sizeof(state), "%s/h", root);
+	snprintf(full, sizeof(full), "%s/disk-full-h", root);
+	if (open_store(&st, state, BIG, &rec) < 0)
+		return;
+	account(&st);
+	add_version(&st, "8_1", "acknowledged", NULL);
+	is_int(store_commit(&st), 0, "seal fault: batch committed");
+	setenv("SUNARCHIVE_TEST_FAULTS", "fsync:*:eio", 1);
+	setenv("SUNARCHIVE_TEST_FAULT_FILE", full, 1);
+	sysio_init();
+	disk_full(full, 1);
+	is_int(store_rotate(&st), -EIO, "seal fault: rotation's fsync fails");
+	ok(st.failed, "seal fault: the store is failed");
+	disk_full(full, 0);
+	memset(&rec, 0, sizeof(rec));
+	r = store_recover(&st, &rec);
+	is_int(r, 0, "seal fault: recover");
+	is_int(qint(state, "SELECT suspect FROM segments WHERE"
+	    " name = 'seg-000001.warc.gz'"), 1,
+	    "seal fault: seg-000001 sealed suspect");
+	ok(st.seg.fd < 0, "seal fault: not reopened for appending");
+	p = segment_path(st.archive_dir, "seg-000001.warc.gz", 1);
+	ok(access(p, F_OK) != 0, "seal fault: no .open file left");
+	free(p);
+	if (r == 0) {
+		is_int(add_version(&st, "8_2", "after", NULL), 0,
+		    "seal fault: add after recovery");
+		is_str(st.seg.name, "seg-000002.warc.gz",
+		    "seal fault: into seg-000002");
+		store_commit(&st);
+		is_int(check_records(state), 4, "seal fault: rows match");
+	}
+	store_close(&st);
+	unsetenv("SUNARCHIVE_TEST_FAULTS");
+	unsetenv("SUNARCHIVE_TEST_FAULT_FILE");
+	sysio_init();
+}
+
 /* The segment was renamed, then the process died before the index knew. */
 static void
 test_finish_sealing(void)
@@ -978,6 +1154,9 @@ main(void)
 	test_stray_segment();
 	test_rotation();
 	test_faults();
+	test_fault_new_segment();
+	test_fault_empty_segment();
+	test_fault_seal();
 	test_finish_sealing();
 	test_killed();
 	test_open_errors();
