@@ -221,8 +221,8 @@ capture_get_head(struct capture *cap, const char *url, json_t **ret_json,
 	fetch_resp_init(&resp);
 	for (attempt = 0; attempt <= cap->cfg->retry_attempts; attempt++) {
 		if (attempt > 0)
-			capture_sleep(cap, schedule_backoff(cap->cfg->retry_base,
-			    attempt - 1, 300));
+			capture_sleep(cap, schedule_backoff(
+			    cap->cfg->retry_base, attempt - 1, 300));
 		if (capture_stopping(cap)) {
 			r = -ECANCELED;
 			break;
@@ -259,8 +259,8 @@ capture_get_head(struct capture *cap, const char *url, json_t **ret_json,
 			v.retry_at = util_now() + cap->cfg->rate_limit_pause;
 		if (v.outcome == CONN_OK) {
 			if (v.slow_down && v.retry_at > util_now()) {
-				log_notice("'%s' is near its rate limit; pausing"
-				    " it for %lld s", a->name,
+				log_notice("'%s' is near its rate limit;"
+				    " pausing it for %lld s", a->name,
 				    (long long)(v.retry_at - util_now()));
 				schedule_pause(cap->acct, v.retry_at);
 				cap->stop = 1;	/* this response still counts */

@@ -169,7 +169,8 @@ fb_classify(const struct fetch_resp *resp, json_t *json, int64_t now,
 		for (i = 0; i < ARRAY_SIZE(fb_rate_codes); i++) {
 			if (code == fb_rate_codes[i]) {
 				v->outcome = CONN_RATE_LIMITED;
-				v->retry_at = regain > 0 ? now + regain * 60 : 0;
+				v->retry_at = regain > 0 ?
+				    now + regain * 60 : 0;
 				return;
 			}
 		}
@@ -503,7 +504,8 @@ fb_poll(struct capture *cap)
 {
 	const struct account_conf *a = cap->acct->conf;
 	struct fb_walk w = { .cap = cap };
-	int64_t last_full = 0, oldest = INT64_MAX, created = 0, now = util_now();
+	int64_t last_full = 0, oldest = INT64_MAX, created = 0;
+	int64_t now = util_now();
 	int64_t pages = 0;
 	int full, complete = 0, r = 0;
 	char *url, *next = NULL, src[RECORD_ID_LEN];

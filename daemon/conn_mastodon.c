@@ -420,8 +420,9 @@ ma_poll(struct capture *cap)
 			break;
 		if (!json_is_array(page) ||
 		    json_array_size(page) > MA_PAGE_LIMIT * 2) {
-			capture_gap(cap, "bad-response", NULL, "statuses page is"
-			    " not an array of at most %d", MA_PAGE_LIMIT * 2);
+			capture_gap(cap, "bad-response", NULL, "statuses"
+			    " page is not an array of at most %d",
+			    MA_PAGE_LIMIT * 2);
 			json_decref(page);
 			free(next);
 			r = -EBADMSG;

@@ -141,7 +141,8 @@ fetch_get(const char *url, const struct fetch_opts *o, struct fetch_resp *resp)
 	curl_easy_setopt(h, CURLOPT_HEADERDATA, &x);
 	curl_easy_setopt(h, CURLOPT_DEBUGFUNCTION, on_debug);
 	curl_easy_setopt(h, CURLOPT_DEBUGDATA, &x);
-	curl_easy_setopt(h, CURLOPT_VERBOSE, 1L);	/* feeds on_debug only */
+	/* Verbose only feeds on_debug (the request head); nothing prints. */
+	curl_easy_setopt(h, CURLOPT_VERBOSE, 1L);
 	curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
 	curl_easy_setopt(h, CURLOPT_XFERINFODATA, &x);
 	curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
@@ -229,7 +230,8 @@ fetch_header(const struct fetch_resp *r, const char *name, char *out,
 			while (v < e && (*v == ' ' || *v == '\t'))
 				v++;
 			vl = (size_t)(e - v);
-			while (vl > 0 && (v[vl - 1] == '\r' || v[vl - 1] == ' '))
+			while (vl > 0 && (v[vl - 1] == '\r' ||
+			    v[vl - 1] == ' '))
 				vl--;
 			if (vl >= len)
 				vl = len - 1;

@@ -56,8 +56,11 @@ schedule_backoff(int64_t base, int n, int64_t max)
 		d = max;
 	if (d <= 0)
 		return 0;
-	/* +-25% so that many accounts do not retry in lockstep. */
+	/* +-25% so that many accounts do not retry in lockstep; the cap
+	 * holds after the jitter too (at the cap, jitter only shortens). */
 	jitter = (int64_t)(util_random() % (uint32_t)(d / 2 + 1)) - d / 4;
+	if (d + jitter > max)
+		return max;
 	return d + jitter > 0 ? d + jitter : 1;
 }
 

@@ -238,9 +238,13 @@ segment_scan(const char *path, uint64_t from, segment_scan_fn fn, void *arg,
 		    &plain, SEGMENT_MAX_RECORD, &used) < 0)
 			break;
 		memset(&m, 0, sizeof(m));
-		if (warc_parse(plain.data, plain.len, &m.rec) < 0 ||
-		    m.rec.total_len != plain.len)
+		if (warc_parse(plain.data, plain.len, &m.rec) < 0)
 			break;
+		if (m.rec.total_len != plain.len) {
+			/* More than one record in a member: not ours. */
+			warc_parsed_release(&m.rec);
+			break;
+		}
 		m.offset = off;
 		m.length = used;
 		m.stored = map + off;

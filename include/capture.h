@@ -31,7 +31,7 @@ struct cap_item {
 	int64_t		 platform_time;	/* this version's platform time */
 	int		 hidden;	/* the platform marks it hidden */
 	json_t		*content;	/* content fields only (borrowed) */
-	json_t		*media;		/* [{"key","url"}] to download, or NULL */
+	json_t		*media;		/* [{"key","url"}] to fetch, or NULL */
 	const char	*source;	/* record id of the response */
 };
 

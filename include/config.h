@@ -28,7 +28,7 @@ struct account_conf {
 	char		*token;		/* loaded secret; never log it */
 	char		*app_secret_file; /* Facebook only; may be NULL */
 	char		*app_secret;	/* loaded secret or NULL */
-	char		*api_base;	/* scheme://host[:port], no trailing / */
+	char		*api_base;	/* scheme://host[:port], no final / */
 	char		*api_version;	/* Facebook Graph version, "v25.0" */
 	char		*edge;		/* Facebook: "posts" or "feed" */
 	int64_t		 poll_interval;
@@ -51,9 +51,9 @@ struct config {
 	int64_t		 max_media_size;
 	int64_t		 retry_attempts;
 	int64_t		 retry_base;
-	int64_t		 rate_limit_pause; /* when a limit gives no reset time */
+	int64_t		 rate_limit_pause; /* limit without a reset time */
 	int64_t		 pages_per_cycle;
-	int64_t		 recheck_day;	/* re-check interval, items < 1 day old */
+	int64_t		 recheck_day;	/* re-check interval, < 1 day old */
 	int64_t		 recheck_week;	/* items < 7 days old */
 	int64_t		 recheck_month;	/* items < 30 days old */
 	int64_t		 recheck_older;	/* older items */

@@ -16,7 +16,7 @@ struct fetch_opts {
 	int64_t		 timeout;	/* seconds for the whole transfer */
 	size_t		 max_body;
 	const char	*user_agent;
-	const char	*auth_header;	/* "Authorization: Bearer ..." or NULL */
+	const char	*auth_header;	/* "Authorization: ..." or NULL */
 	int		 follow;	/* follow up to 3 redirects (media) */
 	/* Called during the transfer; non-zero aborts it (shutdown). */
 	int		(*abort_cb)(void *arg);

@@ -389,7 +389,8 @@ test_events(struct index *ix)
 	is_int(it.first_missing, T0 + 55,
 	    "item_missing keeps the first time");
 	is_int(event(ix, "p2", "removed", T0 + 60,
-	    "{\"event\":\"removed\",\"first_missing\":\"2026-03-02T14:05:00Z\"}"),
+	    "{\"event\":\"removed\","
+	    "\"first_missing\":\"2026-03-02T14:05:00Z\"}"),
 	    0, "event removed p2");
 	index_item_get(ix, account_id, "p2", &it);
 	is_str(it.state, "removed", "removed: state removed");
@@ -532,7 +533,8 @@ test_media_accounts(struct index *ix)
 	m.media_key = "media-1";
 	is_int(add(ix, &m, block, NULL), 0, "media response indexed");
 	is_int(index_media_has(ix, account_id, "media-1"), 1, "media: has it");
-	is_int(index_media_has(ix, account_id, "media-2"), 0, "media: not that");
+	is_int(index_media_has(ix, account_id, "media-2"), 0,
+	    "media: not that");
 	hash_sha256_hex("PNGDATA", 7, want);
 	is_str(qtext(ix, "SELECT sha256 FROM media WHERE media_key ="
 	    " 'media-1'"), want, "media: sha256 of the body");

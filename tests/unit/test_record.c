@@ -25,11 +25,14 @@
 #define CANON_WANT	"{\"attachments\":[{\"type\":\"photo\",\"url\":" \
 	"\"https://x/y.jpg\"}],\"author\":{\"id\":\"1001\",\"name\":" \
 	"\"City of Sunnyvale\"},\"created\":\"2026-03-02T14:05:09+0000\"," \
-	"\"id\":\"1_2\",\"text\":\"Road closure on Main St. \xc3\xa9t\xc3\xa9\"}"
+	"\"id\":\"1_2\",\"text\":\"Road closure on Main St. " \
+	"\xc3\xa9t\xc3\xa9\"}"
 /* hashlib.sha256(CANON_WANT).hexdigest() */
 #define CANON_SHA	\
 	"ee01e12ec67dcad18f30d11d1586d6c6da490cacbc8c3a20847c8777239222cb"
 #define TOKEN		"EAABwzLixnjYBO7example0page0token0ZD"
+#define CITY		"City of Sunnyvale"
+#define PHOTO		"https://x/y.jpg"
 #define SECRET		"0f1e2d3c4b5a69788796a5b4c3d2e1f0"
 
 /* The same content built with keys in two different orders. */
@@ -40,9 +43,9 @@ content(int reversed)
 	json_t *photo = json_object();
 
 	if (!reversed) {
-		json_object_set_new(a, "name", json_string("City of Sunnyvale"));
+		json_object_set_new(a, "name", json_string(CITY));
 		json_object_set_new(a, "id", json_string("1001"));
-		json_object_set_new(photo, "url", json_string("https://x/y.jpg"));
+		json_object_set_new(photo, "url", json_string(PHOTO));
 		json_object_set_new(photo, "type", json_string("photo"));
 		json_array_append_new(att, photo);
 		json_object_set_new(c, "text",
@@ -54,14 +57,14 @@ content(int reversed)
 		json_object_set_new(c, "attachments", att);
 	} else {
 		json_object_set_new(photo, "type", json_string("photo"));
-		json_object_set_new(photo, "url", json_string("https://x/y.jpg"));
+		json_object_set_new(photo, "url", json_string(PHOTO));
 		json_array_append_new(att, photo);
 		json_object_set_new(c, "attachments", att);
 		json_object_set_new(c, "id", json_string("1_2"));
 		json_object_set_new(c, "created",
 		    json_string("2026-03-02T14:05:09+0000"));
 		json_object_set_new(a, "id", json_string("1001"));
-		json_object_set_new(a, "name", json_string("City of Sunnyvale"));
+		json_object_set_new(a, "name", json_string(CITY));
 		json_object_set_new(c, "author", a);
 		json_object_set_new(c, "text",
 		    json_string("Road closure on Main St. \xc3\xa9t\xc3\xa9"));
@@ -240,7 +243,8 @@ test_event_round_trip(void)
 	struct warc_parsed p;
 	struct buf out;
 	json_t *owned = NULL;
-	const char *block = "{\"account\":\"city-facebook\",\"event\":\"removed\","
+	const char *block = "{\"account\":\"city-facebook\","
+	    "\"event\":\"removed\","
 	    "\"first_missing\":\"2026-03-02T15:00:00Z\",\"item\":\"1_2\"}";
 	int r;
 

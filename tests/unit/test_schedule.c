@@ -139,7 +139,8 @@ test_next(void)
 	    "next: overdue: wait 0");
 	c[0].enabled = c[2].enabled = 0;
 	wait = 12345;
-	ok(schedule_next(a, 3, 1000, &wait) == NULL, "next: none enabled: NULL");
+	ok(schedule_next(a, 3, 1000, &wait) == NULL,
+	    "next: none enabled: NULL");
 	is_int(wait, 12345, "next: wait untouched when none");
 	ok(schedule_next(a, 0, 1000, &wait) == NULL, "next: no accounts");
 }

@@ -246,7 +246,8 @@ check_records(const char *state)
 		}
 		rows++;
 		if (off < 0 || len <= 0 || (uint64_t)(off + len) > file.len) {
-			printf("# %s at %lld+%lld is past the end of %s (%zu)\n",
+			printf("# %s at %lld+%lld is past the end of %s"
+			    " (%zu)\n",
 			    sqlite3_column_text(st, 5), (long long)off,
 			    (long long)len, path, file.len);
 			bad++;
@@ -502,8 +503,8 @@ test_open_commit_crash(void)
 	is_int(rec.recovered, 1, "torn: the complete member is recovered");
 	is_int(rec.torn_bytes, extra.len - (good_size - before.len),
 	    "torn: torn_bytes = half member + junk");
-	ok(rec.torn_path != NULL && strstr(rec.torn_path, "/" STORE_QUARANTINE_DIR
-	    "/seg-000001.warc.gz.open.torn-") != NULL,
+	ok(rec.torn_path != NULL && strstr(rec.torn_path,
+	    "/" STORE_QUARANTINE_DIR "/seg-000001.warc.gz.open.torn-") != NULL,
 	    "torn: quarantine/NAME.torn-*: %s",
 	    rec.torn_path ? rec.torn_path : "(null)");
 	is_int(torn_files(state, found, sizeof(found)), 1,
@@ -794,7 +795,8 @@ test_faults(void)
 	r = store_recover(&st, &rec);
 	is_int(r, 0, "sync fault: recover");
 	is_int(qint(state, "SELECT suspect FROM segments WHERE"
-	    " name = 'seg-000002.warc.gz'"), 1, "sync fault: seg-000002 suspect");
+	    " name = 'seg-000002.warc.gz'"), 1,
+	    "sync fault: seg-000002 suspect");
 	is_int(qint(state, "SELECT size FROM segments WHERE"
 	    " name = 'seg-000002.warc.gz'"), (int64_t)acked_end,
 	    "sync fault: only acknowledged bytes kept");

@@ -198,7 +198,8 @@ test_parse_time(void)
 		"2026-03-02T14:05:09.Z", "2026-03-02T14:05:09+00",
 		"2026-03-02T14:05:09+24:00", "2026-03-02T14:05:09+00:60",
 		"2026-03-02T14:05:09+0:00", "2026-03-02T14:05:09UTC",
-		" 2026-03-02", "2026-03-02 ", "2026/03/02", "2026-03-02X14:05:09Z",
+		" 2026-03-02", "2026-03-02 ", "2026/03/02",
+		"2026-03-02X14:05:09Z",
 		"2026-03-02T14:05:09+00:00:00", "2026-03-02T14:05:09.5.5Z",
 	};
 	int64_t t;
@@ -243,8 +244,8 @@ test_format_time(void)
 		util_format_time(t, buf, sizeof(buf));
 		if (util_parse_time(buf, &back) != 0 || back != t) {
 			if (bad++ == 0)
-				printf("# round trip of %" PRId64 " gave '%s' ->"
-				    " %" PRId64 "\n", t, buf, back);
+				printf("# round trip of %" PRId64 " gave"
+				    " '%s' -> %" PRId64 "\n", t, buf, back);
 		}
 	}
 	ok(i > 1000 && bad == 0, "format: %d round trips, %d bad", i, bad);
