@@ -477,15 +477,13 @@ capture_item(struct capture *cap, const struct cap_item *it)
 		if (r < 0)
 			return r;
 	}
-	if (!have) {
-		r = capture_known(cap, it->platform_id, &known);
+	if (have) {
+		/* A new item's first version already set these. */
+		r = index_item_seen(&cap->store->ix, known.id, util_now(),
+		    it->edit_marker);
 		if (r < 0)
 			return storage_error(cap, r);
 	}
-	r = index_item_seen(&cap->store->ix, known.id, util_now(),
-	    it->edit_marker);
-	if (r < 0)
-		return storage_error(cap, r);
 	r = download_media(cap, it);
 	if (r < 0)
 		return r;

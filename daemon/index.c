@@ -53,8 +53,7 @@ static const char *sql[Q_COUNT] = {
 	[Q_SEG_COUNT] = "SELECT COUNT(*) FROM segments",
 	[Q_REC_ADD] = "INSERT INTO records(record_id, segment_id, offset,"
 	    " length, sha256, type, date, account_id, target_uri, recovered)"
-	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7,"
-	    " (SELECT id FROM accounts WHERE name = ?8), ?9, ?10)",
+	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
 	[Q_REC_HAS] = "SELECT 1 FROM records WHERE record_id = ?1",
 	[Q_ITEM_GET] = "SELECT i.id, i.state, i.hidden, i.nversions,"
 	    " COALESCE(i.created, 0), i.last_seen,"
@@ -65,9 +64,9 @@ static const char *sql[Q_COUNT] = {
 	    " WHERE i.account_id = ?1 AND i.platform_id = ?2",
 	[Q_ITEM_INSERT] = "INSERT INTO items(account_id, platform,"
 	    " platform_id, kind, parent_id, root_id, author, author_id,"
-	    " created, url, first_seen, last_seen, edit_marker, hidden)"
-	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11, ?12,"
-	    " ?13)",
+	    " created, url, first_seen, last_seen, edit_marker, hidden,"
+	    " nversions) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11,"
+	    " ?11, ?12, ?13, 1)",
 	[Q_ITEM_UPDATE_VERSION] = "UPDATE items SET nversions = nversions + 1,"
 	    " author = COALESCE(?2, author), author_id = COALESCE(?3,"
 	    " author_id), url = COALESCE(?4, url),"
@@ -129,8 +128,8 @@ static const char *sql[Q_COUNT] = {
 	    " WHEN nversions > 1 THEN 'edited' ELSE 'live' END WHERE id = ?1",
 	[Q_SEG_DELETE] = "DELETE FROM segments WHERE id = ?1 AND NOT EXISTS"
 	    " (SELECT 1 FROM records WHERE segment_id = ?1)",
-	[Q_ITEM_ID] = "SELECT i.id FROM items i JOIN accounts a ON"
-	    " a.id = i.account_id WHERE a.name = ?1 AND i.platform_id = ?2",
+	[Q_ITEM_ID] = "SELECT id FROM items WHERE account_id = ?1"
+	    " AND platform_id = ?2",
 };
 
 static sqlite3_stmt *
@@ -279,7 +278,8 @@ index_open(struct index *ix, const char *path, int readonly, char *err,
 	r = exec(ix, "PRAGMA foreign_keys = ON; PRAGMA trusted_schema = OFF");
 	if (r == 0 && !readonly)
 		r = exec(ix, "PRAGMA journal_mode = WAL;"
-		    " PRAGMA synchronous = FULL");
+		    " PRAGMA synchronous = FULL;"
+		    " PRAGMA wal_autocheckpoint = 4000");
 	if (r < 0) {
 		snprintf(err, errlen, "cannot configure index '%s': %s", path,
 		    sqlite3_errmsg(ix->db));
@@ -322,6 +322,7 @@ index_close(struct index *ix)
 			sqlite3_finalize(ix->stmts[i]);
 	if (ix->db != NULL)
 		sqlite3_close(ix->db);
+	free(ix->acct_name);
 	memset(ix, 0, sizeof(*ix));
 }
 
@@ -523,13 +524,40 @@ index_has_record(struct index *ix, const char *record_id)
 	return r == 0 ? 1 : r == -ENOENT ? 0 : r;
 }
 
+/* Account id by name, cached: every record names its account. */
+static int
+account_id_of(struct index *ix, const char *name, int64_t *ret_id)
+{
+	int r;
+
+	if (name == NULL)
+		return -ENOENT;
+	if (ix->acct_name != NULL && strcmp(ix->acct_name, name) == 0) {
+		*ret_id = ix->acct_id;
+		return 0;
+	}
+	r = index_account_id(ix, name, ret_id);
+	if (r == 0) {
+		free(ix->acct_name);
+		ix->acct_name = xstrdup(name);
+		ix->acct_id = *ret_id;
+	}
+	return r;
+}
+
 static int
 item_id_of(struct index *ix, const char *account, const char *platform_id,
     int64_t *ret_id)
 {
-	sqlite3_stmt *st = q(ix, Q_ITEM_ID);
+	sqlite3_stmt *st;
+	int64_t account_id;
+	int r;
 
-	bind_text(st, 1, account);
+	r = account_id_of(ix, account, &account_id);
+	if (r < 0)
+		return r;
+	st = q(ix, Q_ITEM_ID);
+	sqlite3_bind_int64(st, 1, account_id);
 	bind_text(st, 2, platform_id);
 	return one_int(st, ret_id);
 }
@@ -541,11 +569,15 @@ apply_version(struct index *ix, const struct rec_meta *m, int64_t seq)
 	int64_t account_id, item_id, vid;
 	int r;
 
-	r = index_account_id(ix, m->account, &account_id);
+	r = account_id_of(ix, m->account, &account_id);
 	if (r < 0)
 		return r;
-	r = item_id_of(ix, m->account, m->item_id, &item_id);
+	st = q(ix, Q_ITEM_ID);
+	sqlite3_bind_int64(st, 1, account_id);
+	bind_text(st, 2, m->item_id);
+	r = one_int(st, &item_id);
 	if (r == -ENOENT) {
+		/* A new item: its first version sets everything. */
 		st = q(ix, Q_ITEM_INSERT);
 		sqlite3_bind_int64(st, 1, account_id);
 		bind_text(st, 2, m->platform);
@@ -567,17 +599,18 @@ apply_version(struct index *ix, const struct rec_meta *m, int64_t seq)
 		item_id = sqlite3_last_insert_rowid(ix->db);
 	} else if (r < 0) {
 		return r;
+	} else {
+		st = q(ix, Q_ITEM_UPDATE_VERSION);
+		sqlite3_bind_int64(st, 1, item_id);
+		bind_text(st, 2, m->author);
+		bind_text(st, 3, m->author_id);
+		bind_text(st, 4, m->url);
+		sqlite3_bind_int64(st, 5, m->date);
+		bind_text(st, 6, m->edit_marker);
+		r = run(st);
+		if (r < 0)
+			return r;
 	}
-	st = q(ix, Q_ITEM_UPDATE_VERSION);
-	sqlite3_bind_int64(st, 1, item_id);
-	bind_text(st, 2, m->author);
-	bind_text(st, 3, m->author_id);
-	bind_text(st, 4, m->url);
-	sqlite3_bind_int64(st, 5, m->date);
-	bind_text(st, 6, m->edit_marker);
-	r = run(st);
-	if (r < 0)
-		return r;
 	st = q(ix, Q_VERSION_ADD);
 	sqlite3_bind_int64(st, 1, item_id);
 	sqlite3_bind_int64(st, 2, seq);
@@ -702,10 +735,13 @@ index_record(struct index *ix, const struct rec_meta *m, int64_t segment_id,
     uint64_t offset, uint64_t length, const char *sha256, int recovered,
     const char *block, size_t block_len, int64_t *ret_seq)
 {
-	sqlite3_stmt *st = q(ix, Q_REC_ADD);
-	int64_t seq;
+	sqlite3_stmt *st;
+	int64_t seq, acct = 0;
 	int r;
 
+	if (m->account != NULL)
+		account_id_of(ix, m->account, &acct);
+	st = q(ix, Q_REC_ADD);
 	bind_text(st, 1, m->record_id);
 	sqlite3_bind_int64(st, 2, segment_id);
 	sqlite3_bind_int64(st, 3, (int64_t)offset);
@@ -713,7 +749,8 @@ index_record(struct index *ix, const struct rec_meta *m, int64_t segment_id,
 	bind_text(st, 5, sha256);
 	bind_text(st, 6, record_warc_type(m->kind));
 	sqlite3_bind_int64(st, 7, m->date);
-	bind_text(st, 8, m->account);
+	if (acct != 0)
+		sqlite3_bind_int64(st, 8, acct);
 	bind_text(st, 9, m->target_uri);
 	sqlite3_bind_int(st, 10, recovered);
 	r = run(st);

@@ -22,6 +22,8 @@ struct index {
 	void		*stmts[64];	/* sqlite3_stmt *, prepared lazily */
 	int		 in_txn;
 	int		 readonly;
+	char		*acct_name;	/* last account looked up by name */
+	int64_t		 acct_id;
 };
 
 /* What capture needs to know about an item it sees again. */

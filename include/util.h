@@ -42,7 +42,7 @@ int	util_is_printable(const char *s);
 
 /* Random 32-bit value from the OS (getrandom); never fails fatally. */
 uint32_t util_random(void);
-/* New "urn:uuid:..." v4 into buf (>= 46 bytes). */
+/* New time-ordered "urn:uuid:..." (UUIDv7) into buf (>= 46 bytes). */
 char	*util_uuid_urn(char *buf, size_t len);
 
 #endif

@@ -258,6 +258,10 @@ class FaultCase(unittest.TestCase):
                 if API_RE[platform].search(r["path"]) and r["t"] >= since and
                 (until is None or r["t"] <= until)]
 
+    def after(self, platform, t):
+        """Requests of the account strictly after time t."""
+        return [r for r in self.reqs(platform, t) if r["t"] > t]
+
     def hits(self, platform, kind, since=None):
         return [r for r in self.reqs(platform, since) if r["fault"] == kind]
 
@@ -420,11 +424,11 @@ class RateLimits(FaultCase):
             self.wait_recovered(p)
             # Honoured: nothing for that account between the limit and the
             # end of the pause; the next request at or after it.
-            during = [r for r in self.reqs(p, hit[p]["t"] + 1e-3)
+            during = [r for r in self.after(p, hit[p]["t"])
                       if r["t"] < paused[p]]
             self.assertEqual(during, [], f"{p}: requests while paused"
                              f" until {paused[p]}")
-            after = self.reqs(p, hit[p]["t"] + 1e-3)
+            after = self.after(p, hit[p]["t"])
             self.assertTrue(after, f"{p}: never resumed")
             self.assertGreaterEqual(after[0]["t"], paused[p])
         self.assert_no_removal()
@@ -507,7 +511,7 @@ class RateLimits(FaultCase):
             else:
                 self.assertIn(b"x-ratelimit-remaining: 1\r", head)
             self.wait_recovered(p)
-            during = [r for r in self.reqs(p, hit["t"] + 1e-3)
+            during = [r for r in self.after(p, hit["t"])
                       if r["t"] < pause]
             self.assertEqual(during, [], f"{p}: requests while paused")
             self.assertEqual(self.gaps(p, self.t0), [],
@@ -528,7 +532,7 @@ class RateLimits(FaultCase):
         self.wait_gap(FB, ("rate-limited",))
         t = time.time()
         time.sleep(3)
-        self.assertEqual(self.reqs(FB, hit["t"] + 1e-3), [],
+        self.assertEqual(self.after(FB, hit["t"]), [],
                          "requests during the regain time")
         # The other account is polled meanwhile.
         self.assertTrue(self.reqs(MA, t), "Mastodon stalled by the pause")
@@ -550,7 +554,7 @@ class ErrorsAndBadReplies(FaultCase):
             failed = self.wait_hits(p, "http_5xx", 2)
             for f in failed:
                 self.assertGreaterEqual(f["status"], 500)
-                again = [r for r in self.reqs(p, f["t"] + 1e-3)
+                again = [r for r in self.after(p, f["t"])
                          if r["path"] == f["path"] and r["status"] == 200
                          and r["t"] - f["t"] < 5]
                 self.assertTrue(again, f"{f['path']} not retried")
@@ -630,7 +634,7 @@ class ErrorsAndBadReplies(FaultCase):
             for f in failed:
                 self.assertEqual(f["status"], status[p])
                 # Not retried, and nothing else asked, in that cycle.
-                nxt = self.reqs(p, f["t"] + 1e-3)
+                nxt = self.after(p, f["t"])
                 if nxt:
                     self.assertGreaterEqual(
                         nxt[0]["t"] - f["t"], 1.0,
@@ -854,7 +858,7 @@ class DeletionsDuringFaults(FaultCase):
             # confirmed by a lookup after the pause, not before
             self.assertGreaterEqual(it["removed_at"], paused[p])
             self.wait_recovered(p)
-            during = [r for r in self.reqs(p, hits[p]["t"] + 1e-3)
+            during = [r for r in self.after(p, hits[p]["t"])
                       if r["t"] < paused[p]]
             self.assertEqual(during, [], f"{p}: requests while paused")
         self.assert_no_removal(allowed=keys.values())

@@ -281,11 +281,12 @@ test_uuid(void)
 	    "uuid: 8-4-4-4-12 lower-case hex: %s", a);
 	for (i = 0; i < 200; i++) {
 		util_uuid_urn(b, sizeof(b));
-		if (b[23] != '4' || strchr("89ab", b[28]) == NULL ||
-		    strcmp(a, b) == 0)
+		if (b[23] != '7' || strchr("89ab", b[28]) == NULL ||
+		    strcmp(a, b) == 0 || strncmp(a + 9, b + 9, 8) > 0)
 			good = 0;
 	}
-	ok(good, "uuid: version 4, RFC 4122 variant, distinct (200 tries)");
+	ok(good, "uuid: version 7, RFC 9562 variant, distinct, time-ordered"
+	    " (200 tries)");
 	util_uuid_urn(small, sizeof(small));
 	is_int(strlen(small), 45, "uuid: fits in 46 bytes");
 }
