@@ -304,10 +304,10 @@ ctl_db(struct ctl *ctl, sqlite3 **ret_db)
 		goto out_finalize;
 	}
 	version = sqlite3_column_int(st, 0);
-	if (version != CTL_SCHEMA_VERSION) {
+	if (version < CTL_SCHEMA_MIN || version > CTL_SCHEMA_VERSION) {
 		ctl_fail(0, "index '%s' has schema version %d, "
-		    "expected %d", ctl->index_path, version,
-		    CTL_SCHEMA_VERSION);
+		    "expected %d to %d", ctl->index_path, version,
+		    CTL_SCHEMA_MIN, CTL_SCHEMA_VERSION);
 		goto out_finalize;
 	}
 	sqlite3_finalize(st);

@@ -27,7 +27,7 @@ enum {
 	Q_ITEM_MISSING, Q_ITEM_NEXT, Q_MISSING_POSTS, Q_MISSING_THREAD,
 	Q_DUE, Q_MEDIA_HAS, Q_MEDIA_ADD, Q_EVENT_ADD, Q_GAP_OPEN,
 	Q_GAP_CLOSE, Q_GAP_COUNT, Q_ITEM_REMOVED, Q_ITEM_RESTORED,
-	Q_ITEM_HIDDEN, Q_ITEM_ID, Q_SEG_DELETE, Q_COUNT
+	Q_ITEM_HIDDEN, Q_ITEM_ID, Q_SEG_DELETE, Q_ACCOUNT_SAME, Q_COUNT
 };
 
 static const char *sql[Q_COUNT] = {
@@ -126,6 +126,9 @@ static const char *sql[Q_COUNT] = {
 	[Q_ITEM_HIDDEN] = "UPDATE items SET hidden = ?2, state = CASE"
 	    " WHEN state = 'removed' THEN state WHEN ?2 THEN 'hidden'"
 	    " WHEN nversions > 1 THEN 'edited' ELSE 'live' END WHERE id = ?1",
+	[Q_ACCOUNT_SAME] = "SELECT 1 FROM accounts a WHERE name = ?1 AND"
+	    " platform = ?2 AND platform_id = ?3 AND EXISTS (SELECT 1 FROM"
+	    " events e WHERE e.account_id = a.id AND e.type = 'account')",
 	[Q_SEG_DELETE] = "DELETE FROM segments WHERE id = ?1 AND NOT EXISTS"
 	    " (SELECT 1 FROM records WHERE segment_id = ?1)",
 	[Q_ITEM_ID] = "SELECT id FROM items WHERE account_id = ?1"
@@ -219,10 +222,29 @@ pragma_int(struct index *ix, const char *s, int64_t *ret)
 	return rc == SQLITE_ROW ? 0 : -EIO;
 }
 
+/*
+ * Schema migrations: step i takes user_version i to i + 1. Step 0 is the
+ * base schema (daemon/schema.sql); later steps only add.
+ */
+static const char *migrations[] = {
+	SCHEMA_SQL,
+	/* 1 -> 2: signed ledger checkpoints (a metadata record each). */
+	"CREATE TABLE checkpoints ("
+	" id INTEGER PRIMARY KEY,"
+	" seq INTEGER UNIQUE REFERENCES records(seq),"
+	" size INTEGER NOT NULL,"		/* ledger leaves covered */
+	" root TEXT NOT NULL,"			/* hex Merkle root */
+	" time INTEGER NOT NULL,"
+	" note TEXT NOT NULL,"			/* the signed note */
+	" signer TEXT,"				/* key name, NULL if unsigned */
+	" tsa_token BLOB);",			/* RFC 3161 token, DER */
+};
+
 static int
 index_migrate(struct index *ix, char *err, size_t errlen)
 {
 	int64_t v = 0;
+	char step[64];
 	int r;
 
 	r = pragma_int(ix, "PRAGMA user_version", &v);
@@ -233,23 +255,27 @@ index_migrate(struct index *ix, char *err, size_t errlen)
 		    " this program's (%d)", (long long)v, INDEX_SCHEMA_VERSION);
 		return -EPROTO;
 	}
-	if (v == INDEX_SCHEMA_VERSION)
-		return 0;
-	/* Version 0: a new file. Later versions add steps here. */
-	r = exec(ix, "BEGIN IMMEDIATE");
-	if (r == 0)
-		r = exec(ix, SCHEMA_SQL);
-	if (r == 0)
-		r = exec(ix, "PRAGMA application_id = 1398099521;"
-		    " PRAGMA user_version = 1");
-	if (r == 0)
-		r = exec(ix, "COMMIT");
-	if (r < 0) {
-		snprintf(err, errlen, "cannot create index schema: %s",
-		    sqlite3_errmsg(ix->db));
-		exec(ix, "ROLLBACK");
+	for (; v < INDEX_SCHEMA_VERSION; v++) {
+		r = exec(ix, "BEGIN IMMEDIATE");
+		if (r == 0)
+			r = exec(ix, migrations[v]);
+		if (r == 0 && v == 0)
+			r = exec(ix, "PRAGMA application_id = 1398099521");
+		snprintf(step, sizeof(step), "PRAGMA user_version = %lld",
+		    (long long)v + 1);
+		if (r == 0)
+			r = exec(ix, step);
+		if (r == 0)
+			r = exec(ix, "COMMIT");
+		if (r < 0) {
+			snprintf(err, errlen, "cannot migrate index schema to"
+			    " version %lld: %s", (long long)v + 1,
+			    sqlite3_errmsg(ix->db));
+			exec(ix, "ROLLBACK");
+			return r;
+		}
 	}
-	return r;
+	return 0;
 }
 
 int
@@ -401,6 +427,21 @@ index_account_id(struct index *ix, const char *name, int64_t *ret_id)
 
 	bind_text(st, 1, name);
 	return one_int(st, ret_id);
+}
+
+int
+index_account_changed(struct index *ix, const char *name,
+    const char *platform, const char *platform_id)
+{
+	sqlite3_stmt *st = q(ix, Q_ACCOUNT_SAME);
+	int64_t v;
+	int r;
+
+	bind_text(st, 1, name);
+	bind_text(st, 2, platform);
+	bind_text(st, 3, platform_id);
+	r = one_int(st, &v);
+	return r == 0 ? 0 : r == -ENOENT ? 1 : r;
 }
 
 int
@@ -648,10 +689,20 @@ apply_event(struct index *ix, const struct rec_meta *m, int64_t seq,
 	json_t *d;
 	int r = 0;
 
-	if (m->event == NULL || m->account == NULL)
-		return 0;	/* events of the archive itself */
+	if (m->event == NULL)
+		return 0;
 	d = json_loadb(block, block_len, 0, NULL);
-	if (m->item_id != NULL) {
+	if (strcmp(m->event, "account") == 0 && m->account != NULL) {
+		/* An account's registration: (re)creates its row. */
+		int64_t id;
+
+		r = index_account(ix, m->account, json_string_value(
+		    json_object_get(d, "platform")), json_string_value(
+		    json_object_get(d, "platform_id")), &id);
+		if (r < 0)
+			goto out;
+	}
+	if (m->item_id != NULL && m->account != NULL) {
 		r = item_id_of(ix, m->account, m->item_id, &item_id);
 		if (r == -ENOENT)
 			r = 0;		/* an event about an unknown item */

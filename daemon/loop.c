@@ -86,6 +86,46 @@ loop_warcinfo(const char *cfg_path)
 	    "config-digest: sha256:%s\r\n", SUNARCHIVE_VERSION, host, digest);
 }
 
+/*
+ * Register an account in the index; a new or changed one is also
+ * archived as an "account" event, so the archive alone names every
+ * account (reindex rebuilds the accounts table from these).
+ */
+static int
+loop_register(struct loop *l, const struct account_conf *c, int64_t *ret_id)
+{
+	const char *platform = config_platform_name(c->platform);
+	struct rec_meta m;
+	char now[32], *block;
+	json_t *d;
+	int r;
+
+	r = index_account_changed(&l->store.ix, c->name, platform, c->id);
+	if (r <= 0) {
+		if (r == 0)
+			r = index_account(&l->store.ix, c->name, platform,
+			    c->id, ret_id);
+		return r;
+	}
+	record_meta_init(&m, REC_EVENT);
+	m.account = c->name;
+	m.platform = platform;
+	m.event = "account";
+	d = json_pack("{s:s, s:s, s:s, s:s, s:s}", "event", "account",
+	    "account", c->name, "platform", platform, "platform_id", c->id,
+	    "time", util_format_time(m.date, now, sizeof(now)));
+	block = json_dumps(d, JSON_COMPACT | JSON_SORT_KEYS);
+	json_decref(d);
+	r = store_add(&l->store, &m, "application/json", block, strlen(block),
+	    -1);
+	free(block);
+	if (r == 0)
+		r = store_commit(&l->store);
+	if (r == 0)
+		r = index_account_id(&l->store.ix, c->name, ret_id);
+	return r;
+}
+
 /* (Re)build the per-account schedule, keeping state of known accounts. */
 static int
 loop_accounts(struct loop *l)
@@ -108,8 +148,7 @@ loop_accounts(struct loop *l)
 				a->conf = c;
 			}
 		}
-		r = index_account(&l->store.ix, c->name,
-		    config_platform_name(c->platform), c->id, &a->index_id);
+		r = loop_register(l, c, &a->index_id);
 		if (r < 0) {
 			log_err("cannot register account '%s' in the index: %s",
 			    c->name, index_errmsg(&l->store.ix));

@@ -21,6 +21,8 @@
 #include <jansson.h>
 #include <sqlite3.h>
 
+#include "index.h"
+
 #include "config.h"
 
 /* Exit codes of every command. */
@@ -31,7 +33,9 @@
 
 #define CTL_INDEX_NAME		"index.sqlite"
 #define CTL_ARCHIVE_DIR		"archive"
-#define CTL_SCHEMA_VERSION	1
+/* Index schema versions this tool reads (see include/index.h). */
+#define CTL_SCHEMA_MIN		1
+#define CTL_SCHEMA_VERSION	INDEX_SCHEMA_VERSION
 #define CTL_BUSY_TIMEOUT_MS	5000
 #define CTL_TIME_LEN		32	/* buffer for ctl_fmt_time() */
 

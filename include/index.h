@@ -12,7 +12,7 @@
 
 #include "record.h"
 
-#define INDEX_SCHEMA_VERSION	1
+#define INDEX_SCHEMA_VERSION	2
 #define INDEX_FILE		"index.sqlite"
 
 struct sqlite3;
@@ -59,6 +59,10 @@ void	index_rollback(struct index *ix);
 int	index_account(struct index *ix, const char *name, const char *platform,
 	    const char *platform_id, int64_t *ret_id);
 int	index_account_id(struct index *ix, const char *name, int64_t *ret_id);
+/* 1 if the account is unknown or registered with another platform or
+ * id (its registration event must be archived), 0 if not, or -errno. */
+int	index_account_changed(struct index *ix, const char *name,
+	    const char *platform, const char *platform_id);
 /*
  * Record an account's health. last_poll_ok = 0 leaves it unchanged;
  * detail may be NULL.

@@ -404,7 +404,7 @@ class CliTest(unittest.TestCase):
         d = self.state_db("v7", user_version=7)
         rc, _, err = run("status", state_dir=d)
         self.assertEqual(rc, 3)
-        self.assertIn("has schema version 7, expected 1", err)
+        self.assertIn("has schema version 7, expected 1 to", err)
         self.assertIn(d, err)
 
     def test_not_a_database(self):

@@ -279,12 +279,38 @@ class FaultCase(unittest.TestCase):
                   timeout, 0.1)
         self.assertTrue(ok, f"{platform}: no cycle ended after {t}")
 
+    def cycles_logged(self, platform):
+        return len(re.findall(rf"polled '{ACCOUNT[platform]}':",
+                              self.d.log()))
+
+    def wait_cycle_end(self, platform, timeout=30):
+        """Wait for the end of the account's cycle running now (or, between
+        cycles, of the next one)."""
+        n = self.cycles_logged(platform)
+        ok = poll(lambda: self.cycles_logged(platform) > n, timeout, 0.05)
+        self.assertTrue(ok, f"{platform}: no cycle ended")
+
+    def wait_failed_cycle(self, platform, timeout=30):
+        """Wait for the end of the first cycle that went wrong since setUp
+        (which left every account 'ok'): its status is not 'ok'."""
+        a = poll(lambda: self.account(platform)["status"] != "ok" and
+                 self.account(platform), timeout, 0.05)
+        self.assertTrue(a, f"{platform}: status still ok after a fault")
+        return a
+
     def wait_gap(self, platform, reasons, since=None, timeout=25):
         since = self.t0 if since is None else since
         got = poll(lambda: [g for g in self.gaps(platform, since)
                             if g["reason"] in reasons], timeout)
         self.assertTrue(got, f"{platform}: no gap {reasons} since {since};"
                         f" gaps: {self.gaps(platform, since)}")
+        return got[0]
+
+    def wait_next_gap(self, platform, gap, timeout=25):
+        """A gap opened after `gap`, by a later cycle."""
+        got = poll(lambda: [g for g in self.gaps(platform, gap["opened"])
+                            if g["id"] > gap["id"]], timeout)
+        self.assertTrue(got, f"{platform}: no gap after {gap}")
         return got[0]
 
     def wait_recovered(self, platform, since=None, timeout=40):
@@ -373,7 +399,7 @@ class FaultCase(unittest.TestCase):
         opened = {p: self.wait_gap(p, reasons) for p in faults}
         for p in faults:
             # the cycle that hit the fault is over before we look
-            self.wait_cycle_after(p, self.hits(p, faults[p]["kind"])[0]["t"])
+            self.wait_failed_cycle(p)
         self.assert_no_removal()
         self.assert_no_new_versions()
         if check_attempts:
@@ -382,11 +408,8 @@ class FaultCase(unittest.TestCase):
                 burst = self.hits(p, f["kind"])[:want]
                 self.assertEqual(len(burst), want, f"{p}: not retried "
                                  f"{want - 1} time(s) before the gap")
-                self.assertLess(burst[-1]["t"] - burst[0]["t"], 2.0,
+                self.assertLess(burst[-1]["t"] - burst[0]["t"], 1.0,
                                 f"{p}: retries not within one cycle")
-        for p in faults:
-            self.assertNotEqual(self.account(p)["status"], "ok",
-                                f"{p}: status ok after a gap")
         self.sim.reset_faults()
         self.assert_recovery(faults)
         return opened
@@ -504,12 +527,13 @@ class RateLimits(FaultCase):
             self.assertTrue(row, f"{p}: the near-limit reply's post was"
                             " not archived")
             block = self.read_response(row[0][0])
-            head = block.partition(b"\r\n\r\n")[0].lower()
+            head = block.partition(b"\r\n\r\n")[0].decode().lower()
             if p == FB:
-                self.assertIn(b"x-app-usage:", head)
-                self.assertIn(b"95", head)
+                m = re.search(r"^x-app-usage: *(.*?)\r?$", head, re.M)
+                self.assertTrue(m, head)
+                self.assertEqual(json.loads(m.group(1))["call_count"], 95)
             else:
-                self.assertIn(b"x-ratelimit-remaining: 1\r", head)
+                self.assertRegex(head, r"(?m)^x-ratelimit-remaining: 1\r?$")
             self.wait_recovered(p)
             during = [r for r in self.after(p, hit["t"])
                       if r["t"] < pause]
@@ -625,7 +649,7 @@ class ErrorsAndBadReplies(FaultCase):
         for p in (FB, MA):
             # A second cycle, to see how often it asks.
             self.wait_hits(p, "auth", 2, timeout=30)
-            self.wait_cycle_after(p, self.hits(p, "auth")[1]["t"])
+        self.sim.reset_faults()
         self.assert_no_removal()
         self.assert_no_new_versions()
         status = {FB: 400, MA: 401}
@@ -643,8 +667,10 @@ class ErrorsAndBadReplies(FaultCase):
         log = self.d.log()
         for tok in TOKENS.values():
             self.assertNotIn(tok, log, "token in the daemon log")
-        self.sim.reset_faults()
         self.assert_recovery((FB, MA))
+        for p in (FB, MA):
+            # exactly one request in each cycle that met the bad token
+            self.assertEqual(len(self.hits(p, "auth")), 2, p)
 
     def test_10_not_found_listing_never_removes(self):
         for p in (FB, MA):
@@ -677,10 +703,11 @@ class ErrorsAndBadReplies(FaultCase):
             for p in (FB, MA):
                 hit = self.wait_hits(p, "not_found")[0]
                 self.wait_cycle_after(p, hit["t"])
-            for p in (FB, MA):
-                self.assertTrue(self.gaps(p, self.t0),
-                                f"{p}: listing answered not-found, no gap")
-                self.assertNotEqual(self.account(p)["status"], "ok", p)
+            wrong = [f"{p}: no gap, status {self.account(p)['status']}"
+                     for p in (FB, MA) if not self.gaps(p, self.t0) or
+                     self.account(p)["status"] == "ok"]
+            self.assertEqual(wrong, [], "a listing that answered"
+                             " not-found passed for a clean cycle")
         finally:
             self.sim.reset_faults()
 
@@ -743,10 +770,7 @@ class Stalls(FaultCase):
     def test_02_mastodon_context_stall_times_out_into_a_gap(self):
         self.stalled(MA, THREAD[MA])
 
-    def test_03_mastodon_listing_stall(self):
-        self.stalled(MA, LISTING[MA])
-
-    def test_04_sigterm_during_a_stall_stops_promptly(self):
+    def test_03_sigterm_during_a_stall_stops_promptly(self):
         self.sim.fault(platform=FB, path=LISTING[FB], kind="stall",
                        seconds=30, count=-1)
         self.wait_hits(FB, "stall")
@@ -763,6 +787,29 @@ class Stalls(FaultCase):
         self.d.start()
         self.settle()
         self.assert_no_removal()
+
+
+    @unittest.expectedFailure   # daemon bug: see REPORTED BUGS below
+    def test_04_cycle_cut_short_is_not_a_successful_poll(self):
+        # accounts.last_poll_ok is "the last fully successful cycle": a
+        # cycle whose listing never answered (stalled, then cut short by
+        # SIGTERM) must not move it.
+        self.sim.fault(platform=FB, path=LISTING[FB], kind="stall",
+                       seconds=30, count=-1)
+        try:
+            self.wait_hits(FB, "stall")
+            before = self.account(FB)
+            self.assertEqual(self.d.stop(timeout=15), 0)
+            after = self.account(FB)
+        finally:
+            self.sim.reset_faults()
+            if self.d.proc is None:
+                self.d.start()
+                self.settle()
+        self.assertGreater(after["last_poll"], before["last_poll"])
+        self.assertEqual(after["last_poll_ok"], before["last_poll_ok"],
+                         f"interrupted cycle recorded as successful: "
+                         f"{before} -> {after}")
 
 
 class DeletionsDuringFaults(FaultCase):
@@ -788,10 +835,10 @@ class DeletionsDuringFaults(FaultCase):
         t_deleted = time.time()
         self.sim.actions([{"op": "delete", "key": keys[FB]},
                           {"op": "delete", "key": keys[MA]}])
-        # A further failing cycle after the deletion.
+        # A further failing cycle after the deletion, to its end.
         for p in (FB, MA):
-            self.wait_gap(p, FETCH_REASONS, since=first[p]["opened"] + 1)
-            self.wait_cycle_after(p, time.time())
+            self.wait_next_gap(p, first[p])
+            self.wait_cycle_end(p)
         for p in (FB, MA):
             it = self.item(keys[p])
             self.assertNotEqual(it["state"], "removed",
@@ -816,8 +863,8 @@ class DeletionsDuringFaults(FaultCase):
         try:
             first = self.wait_gap(FB, FETCH_REASONS)
             self.sim.actions([{"op": "delete", "key": "fr2"}])
-            self.wait_gap(FB, FETCH_REASONS, since=first["opened"] + 1)
-            self.wait_cycle_after(FB, time.time())
+            self.wait_next_gap(FB, first)
+            self.wait_cycle_end(FB)
             self.assertNotEqual(self.item("fc2")["state"], "removed",
                                 "comment removed while the listing failed")
         finally:
@@ -877,7 +924,7 @@ class DeletionsDuringFaults(FaultCase):
         self.wait_gap(FB, ("auth",))
         self.wait_gap(MA, FETCH_REASONS)
         for p in (FB, MA):
-            self.wait_cycle_after(p, time.time())
+            self.wait_failed_cycle(p)
             it = self.item(keys[p])
             self.assertNotEqual(it["state"], "removed",
                                 f"{keys[p]} removed on a failed lookup")

@@ -136,7 +136,7 @@ test_open(void)
 
 	is_int(index_open(&ix, path, 0, err, sizeof(err)), 0, "open: create");
 	is_int(qint(&ix, "PRAGMA user_version"), INDEX_SCHEMA_VERSION,
-	    "open: user_version 1");
+	    "open: user_version is the current schema version");
 	is_int(qint(&ix, "PRAGMA application_id"), 0x53554e41,
 	    "open: application_id 'SUNA'");
 	is_str(qtext(&ix, "PRAGMA journal_mode"), "wal", "open: WAL");
@@ -149,7 +149,8 @@ test_open(void)
 
 	is_int(index_open(&ix, path, 0, err, sizeof(err)), 0,
 	    "open again: migration is idempotent");
-	is_int(qint(&ix, "PRAGMA user_version"), 1, "open again: version 1");
+	is_int(qint(&ix, "PRAGMA user_version"), INDEX_SCHEMA_VERSION,
+	    "open again: same version");
 	is_int(qint(&ix, "SELECT COUNT(*) FROM accounts"), 1,
 	    "open again: data kept");
 	is_int(qint(&ix, "SELECT COUNT(*) FROM sqlite_master WHERE"
@@ -158,7 +159,13 @@ test_open(void)
 
 	/* A newer schema is refused. */
 	index_open(&ix, path, 0, err, sizeof(err));
-	sqlite3_exec(ix.db, "PRAGMA user_version = 2", NULL, NULL, NULL);
+	{
+		char sql[64];
+
+		snprintf(sql, sizeof(sql), "PRAGMA user_version = %d",
+		    INDEX_SCHEMA_VERSION + 1);
+		sqlite3_exec(ix.db, sql, NULL, NULL, NULL);
+	}
 	index_close(&ix);
 	err[0] = '\0';
 	r = index_open(&ix, path, 0, err, sizeof(err));
@@ -169,9 +176,20 @@ test_open(void)
 		sqlite3 *db;
 
 		sqlite3_open(path, &db);
-		sqlite3_exec(db, "PRAGMA user_version = 1", NULL, NULL, NULL);
+		sqlite3_exec(db, "PRAGMA user_version = 1; DROP TABLE"
+		    " checkpoints", NULL, NULL, NULL);
 		sqlite3_close(db);
 	}
+	/* A version 1 index (before checkpoints) is migrated in place. */
+	is_int(index_open(&ix, path, 0, err, sizeof(err)), 0,
+	    "version 1 index opens: %s", err);
+	is_int(qint(&ix, "PRAGMA user_version"), INDEX_SCHEMA_VERSION,
+	    "migrated to the current version");
+	is_int(qint(&ix, "SELECT COUNT(*) FROM sqlite_master WHERE"
+	    " name = 'checkpoints'"), 1, "migration 1 -> 2 adds checkpoints");
+	is_int(qint(&ix, "SELECT COUNT(*) FROM accounts"), 1,
+	    "migration keeps the data");
+	index_close(&ix);
 
 	/* Read-only: a missing file fails with a message naming it. */
 	{
@@ -446,8 +464,11 @@ test_events(struct index *ix)
 		m.event = "checkpoint";	/* the archive's own: no account */
 		is_int(add(ix, &m, "{}", NULL), 0, "archive event indexed");
 	}
-	is_int(qint(ix, "SELECT COUNT(*) FROM events"), 12,
-	    "archive events have no events row");
+	is_int(qint(ix, "SELECT COUNT(*) FROM events"), 13,
+	    "archive events are indexed too");
+	is_int(qint(ix, "SELECT COUNT(*) FROM events WHERE type ="
+	    " 'checkpoint' AND account_id IS NULL AND item_id IS NULL"), 1,
+	    "an archive event belongs to no account or item");
 }
 
 static void
