@@ -25,6 +25,7 @@
 #include "loop.h"
 #include "notify.h"
 #include "schedule.h"
+#include "spool.h"
 #include "store.h"
 #include "util.h"
 #include "xalloc.h"
@@ -216,6 +217,24 @@ loop_recovery_log(const struct store_recovery *rec)
 		log_notice("recovery: sealed %d segment(s)", rec->sealed);
 }
 
+/* Archive events queued by the sunarchive tool (fixity checks, ...). */
+static void
+loop_spool(struct loop *l)
+{
+	struct spool_result res;
+	int r;
+
+	r = spool_ingest(&l->store, &res);
+	if (res.ingested > 0)
+		log_info("archived %d event(s) from the spool", res.ingested);
+	if (res.rejected > 0)
+		log_warnx("moved %d malformed spool file(s) to '%s'",
+		    res.rejected, l->store.quarantine_dir);
+	if (r < 0 && !l->store.failed)
+		log_err("cannot read the spool in '%s': %s",
+		    l->store.state_dir, strerror(-r));
+}
+
 static void
 loop_idle(struct loop *l, int64_t secs)
 {
@@ -253,6 +272,7 @@ loop_main(struct loop *l)
 			free(rec.torn_path);
 			log_notice("storage recovered; capture resumes");
 		}
+		loop_spool(l);
 		a = schedule_next(l->accts, l->naccts, util_now(), &wait);
 		if (a == NULL || wait > 0) {
 			loop_idle(l, a == NULL ? 60 : wait);
