@@ -442,8 +442,11 @@ capture_item(struct capture *cap, const struct cap_item *it)
 		m.item_kind = it->kind;
 		m.parent_id = it->parent_id;
 		m.root_id = it->root_id;
-		m.author = it->author;
-		m.author_id = it->author_id;
+		/* As reindex reads them back: from the content. */
+		m.author = json_string_value(json_object_get(json_object_get(
+		    it->content, "author"), "name"));
+		m.author_id = json_string_value(json_object_get(
+		    json_object_get(it->content, "author"), "id"));
 		m.created = it->created;
 		m.url = it->url;
 		m.edit_marker = it->edit_marker;

@@ -368,8 +368,6 @@ fb_post(struct capture *cap, json_t *p, const char *src, int64_t *ret_created)
 	memset(&it, 0, sizeof(it));
 	it.kind = "post";
 	it.platform_id = id;
-	it.author = json_string_value(json_object_get(from, "name"));
-	it.author_id = json_string_value(json_object_get(from, "id"));
 	it.created = created;
 	it.url = json_string_value(json_object_get(p, "permalink_url"));
 	it.edit_marker = json_string_value(json_object_get(p, "updated_time"));
@@ -424,8 +422,6 @@ fb_comment(struct capture *cap, json_t *c, const char *post_id,
 	it.platform_id = id;
 	it.parent_id = parent != NULL ? parent : post_id;
 	it.root_id = post_id;
-	it.author = json_string_value(json_object_get(from, "name"));
-	it.author_id = json_string_value(json_object_get(from, "id"));
 	it.created = created;
 	it.url = json_string_value(json_object_get(c, "permalink_url"));
 	it.hidden = json_is_true(json_object_get(c, "is_hidden"));

@@ -132,7 +132,7 @@ ma_plain(const char *html)
 static json_t *
 ma_content(json_t *status, json_t *version, json_t *download)
 {
-	json_t *media = json_array(), *m, *acct;
+	json_t *media = json_array(), *m, *acct, *name;
 	char *text;
 	size_t i;
 
@@ -151,6 +151,9 @@ ma_content(json_t *status, json_t *version, json_t *download)
 			    "key", id, "url", url));
 	}
 	acct = json_object_get(status, "account");
+	name = json_object_get(acct, "display_name");
+	if (json_string_length(name) == 0)
+		name = json_object_get(acct, "acct");
 	text = ma_plain(json_string_value(json_object_get(version,
 	    "content")));
 	m = json_pack("{s:s, s:O?, s:O?, s:O?, s:o, s:{s:O?, s:O?, s:O?},"
@@ -161,7 +164,7 @@ ma_content(json_t *status, json_t *version, json_t *download)
 	    "sensitive", json_object_get(version, "sensitive"),
 	    "media", media,
 	    "author", "id", json_object_get(acct, "id"),
-	    "name", json_object_get(acct, "display_name"),
+	    "name", name,
 	    "acct", json_object_get(acct, "acct"),
 	    "created", json_object_get(status, "created_at"),
 	    "parent", json_object_get(status, "in_reply_to_id"),
@@ -200,7 +203,7 @@ ma_status(struct capture *cap, json_t *s, const char *root, const char *src)
 	    "in_reply_to_id"));
 	const char *edited = json_string_value(json_object_get(s,
 	    "edited_at"));
-	json_t *acct = json_object_get(s, "account"), *hist, *h;
+	json_t *hist, *h;
 	int64_t created = 0, etime = 0;
 	size_t i;
 	int r;
@@ -217,10 +220,6 @@ ma_status(struct capture *cap, json_t *s, const char *root, const char *src)
 	it.platform_id = id;
 	it.parent_id = parent;
 	it.root_id = root;
-	it.author = json_string_value(json_object_get(acct, "display_name"));
-	if (it.author == NULL || *it.author == '\0')
-		it.author = json_string_value(json_object_get(acct, "acct"));
-	it.author_id = json_string_value(json_object_get(acct, "id"));
 	it.created = created;
 	it.url = json_string_value(json_object_get(s, "url"));
 	it.edit_marker = edited;

@@ -68,6 +68,13 @@ static const struct command commands[] = {
 	    "show [--json] ITEM",
 	    "  ITEM is the item number shown by search, a platform id, or\n"
 	    "  ACCOUNT:PLATFORM_ID when several accounts share the id.\n" },
+	{ "reindex", cmd_reindex,
+	    "rebuild the index from the archive into a new file",
+	    "reindex --out NEW.sqlite [--json]",
+	    "  Reads every WARC segment in order and builds a new index at\n"
+	    "  NEW.sqlite (which must not exist) from the records alone; the\n"
+	    "  live index is not touched. Exit 1 if some bytes are not whole\n"
+	    "  records (see 'check --full'), 3 on I/O errors.\n" },
 	{ "help", ctl_cmd_help,
 	    "help on a command",
 	    "help [COMMAND]",

@@ -611,6 +611,9 @@ apply_version(struct index *ix, const struct rec_meta *m, int64_t seq)
 	int r;
 
 	r = account_id_of(ix, m->account, &account_id);
+	if (r == -ENOENT)	/* an archive older than account events */
+		r = index_account(ix, m->account, m->platform != NULL ?
+		    m->platform : "unknown", "", &account_id);
 	if (r < 0)
 		return r;
 	st = q(ix, Q_ITEM_ID);

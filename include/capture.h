@@ -23,14 +23,14 @@ struct cap_item {
 	const char	*platform_id;
 	const char	*parent_id;
 	const char	*root_id;	/* the thread's post (NULL for posts) */
-	const char	*author;
-	const char	*author_id;
 	int64_t		 created;
 	const char	*url;
 	const char	*edit_marker;	/* platform edit signal, or NULL */
 	int64_t		 platform_time;	/* this version's platform time */
 	int		 hidden;	/* the platform marks it hidden */
-	json_t		*content;	/* content fields only (borrowed) */
+	json_t		*content;	/* content fields only (borrowed);
+					   "text", "author": {"id", "name"}
+					   feed the index and search */
 	json_t		*media;		/* [{"key","url"}] to fetch, or NULL */
 	const char	*source;	/* record id of the response */
 };

@@ -220,6 +220,49 @@ class CityScenario(unittest.TestCase):
                 n += 1
         self.assertGreater(n, 500)
 
+    LOGICAL = {
+        "accounts": "SELECT name, platform, platform_id FROM accounts",
+        "items": "SELECT a.name, i.platform_id, i.kind, i.parent_id,"
+                 " i.root_id, i.author, i.author_id, i.created, i.url,"
+                 " i.state, i.hidden, i.nversions, i.first_seen,"
+                 " i.removed_at, CASE WHEN i.state = 'removed' THEN"
+                 " i.first_missing END FROM items i JOIN accounts a"
+                 " ON a.id = i.account_id",
+        "versions": "SELECT i.platform_id, v.hash, v.captured,"
+                    " v.platform_time, v.text, (SELECT record_id FROM"
+                    " records WHERE seq = v.source_seq) FROM versions v"
+                    " JOIN items i ON i.id = v.item_id",
+        "events": "SELECT e.type, e.time, (SELECT name FROM accounts WHERE"
+                  " id = e.account_id), (SELECT platform_id FROM items"
+                  " WHERE id = e.item_id), e.detail FROM events e",
+        "gaps": "SELECT (SELECT name FROM accounts WHERE id = account_id),"
+                " opened, closed, reason, detail FROM gaps",
+        "media": "SELECT media_key, (SELECT platform_id FROM items WHERE"
+                 " id = item_id), sha256, size FROM media",
+        "records": "SELECT r.record_id, s.name, r.offset, r.length,"
+                   " r.sha256, r.type, r.date, (SELECT name FROM accounts"
+                   " WHERE id = r.account_id), r.target_uri FROM records r"
+                   " JOIN segments s ON s.id = r.segment_id",
+        "segments": "SELECT name, sealed IS NULL, size, sha256 FROM"
+                    " segments",
+        "fts": "SELECT rowid, text, author FROM versions_fts",
+    }
+
+    def test_reindex_rebuilds_the_same_index(self):
+        import sqlite3
+        out = os.path.join(self.wd.path, "rebuilt.sqlite")
+        r = self.d.cli("reindex", "--out", out)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertIn("rebuilt", r.stdout)
+        new = sqlite3.connect(out)
+        for name, sql in self.LOGICAL.items():
+            live = sorted(map(repr, self.d.query(sql)))
+            rebuilt = sorted(map(repr, new.execute(sql).fetchall()))
+            self.assertTrue(live, name)
+            self.assertEqual(live, rebuilt, f"table {name} differs")
+        r = self.d.cli("reindex", "--out", out)
+        self.assertEqual(r.returncode, 2, "refuses to overwrite")
+
     def test_cli_status_search_show(self):
         st = json.loads(self.d.cli("status", "--json", check=True).stdout)
         self.assertEqual(len(st["accounts"]), 3)
