@@ -68,6 +68,18 @@ static const struct command commands[] = {
 	    "show [--json] ITEM",
 	    "  ITEM is the item number shown by search, a platform id, or\n"
 	    "  ACCOUNT:PLATFORM_ID when several accounts share the id.\n" },
+	{ "keygen", cmd_keygen,
+	    "make the key the daemon signs ledger checkpoints with",
+	    "keygen [--name NAME] --out FILE [--json]",
+	    "  --out FILE          the private key (PEM, mode 0600); the\n"
+	    "                      verifier key goes to FILE.pub (0644).\n"
+	    "                      Existing files are never overwritten.\n"
+	    "  --name NAME         the key's name in signatures (default\n"
+	    "                      sunarchive-HOSTNAME)\n"
+	    "  --json              {\"name\", \"private_key_file\",\n"
+	    "                      \"verifier_key_file\", \"verifier_key\"}\n"
+	    "  Needs no configuration or index. Exit 1 if FILE or FILE.pub\n"
+	    "  exists.\n" },
 	{ "reindex", cmd_reindex,
 	    "rebuild the index from the archive into a new file",
 	    "reindex --out NEW.sqlite [--json]",

@@ -69,8 +69,8 @@ int	checkpoint_name_valid(const char *name);
  * path.pub (mode 0644). Neither file may exist: both names are claimed
  * with O_EXCL first, then written crash-safely (temp, fsync, rename,
  * fsync dir). Returns 0, -EEXIST if path or path.pub exists (nothing is
- * changed), -EINVAL for an invalid name, or another -errno from the file
- * system (files this call created are removed again).
+ * changed), -EINVAL for an invalid name, or another -errno from the
+ * file system; files this call created are removed again.
  */
 int	checkpoint_keygen(const char *path, const char *name);
 
