@@ -26,8 +26,8 @@ LDFLAGS    += -pie -Wl,-z,relro,-z,now
 LIBS       := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm -lpthread
 
 # Core objects shared by both binaries (no libcurl use).
-CORE_SRCS  := xalloc.c log.c util.c buf.c sysio.c config.c hash.c \
-	      compress.c warc.c segment.c index.c record.c store.c spool.c reindex.c tsa.c checkpoint.c
+CORE_SRCS  := xalloc.c log.c util.c buf.c sysio.c config.c hash.c merkle.c \
+	      compress.c warc.c segment.c index.c record.c store.c spool.c reindex.c checkpoint.c tsa.c ledger.c
 # Daemon-only objects (network, scheduling, connectors).
 DMN_SRCS   := fetch.c connector.c conn_facebook.c conn_mastodon.c \
 	      capture.c schedule.c notify.c loop.c

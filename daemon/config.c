@@ -144,6 +144,22 @@ static const struct config_key config_keys[] = {
 	    "1d", NULL, NULL, KEY_RELOAD,
 	    offsetof(struct config, full_scan_interval) },
 
+	{ "signing_key_file", SCOPE_GLOBAL, TYPE_PATH, 1, 4095, NULL,
+	    NULL, NULL, 0, offsetof(struct config, signing_key_file) },
+	{ "signing_key_name", SCOPE_GLOBAL, TYPE_STRING, 1, 255, NULL,
+	    NULL, NULL, 0, offsetof(struct config, signing_key_name) },
+	{ "checkpoint_origin", SCOPE_GLOBAL, TYPE_STRING, 1, 255, NULL,
+	    NULL, NULL, 0, offsetof(struct config, checkpoint_origin) },
+	{ "tsa_url", SCOPE_GLOBAL, TYPE_URL, 0, 0, NULL, NULL, NULL,
+	    KEY_RELOAD, offsetof(struct config, tsa_url) },
+	{ "tsa_ca_file", SCOPE_GLOBAL, TYPE_PATH, 1, 4095, NULL, NULL, NULL,
+	    KEY_RELOAD, offsetof(struct config, tsa_ca_file) },
+	{ "tsa_policy", SCOPE_GLOBAL, TYPE_STRING, 1, 128, NULL, NULL, NULL,
+	    KEY_RELOAD, offsetof(struct config, tsa_policy) },
+	{ "tsa_interval", SCOPE_GLOBAL, TYPE_DURATION, 0, 7 * DAY_S,
+	    "1d", NULL, NULL, KEY_RELOAD,
+	    offsetof(struct config, tsa_interval) },
+
 	/* [account NAME] */
 	{ "platform", SCOPE_ACCOUNT, TYPE_ENUM, 0, 0, NULL,
 	    "facebook|mastodon", NULL, KEY_REQUIRED | KEY_PLATFORM,
@@ -980,6 +996,12 @@ config_load(const char *path, unsigned flags, struct config *ret,
 	r = apply_defaults(&p, NULL, p.gline);
 	if (r < 0)
 		goto out_release;
+	if (cfg.tsa_url != NULL && cfg.tsa_ca_file == NULL) {
+		r = fail(&p, p.gline[key_find("tsa_url") - config_keys],
+		    -EINVAL, "'tsa_url' needs 'tsa_ca_file' (the CA that"
+		    " issues the time-stamping authority's certificate)");
+		goto out_release;
+	}
 	for (i = 0; i < cfg.naccounts; i++) {
 		r = account_finish(&p, &cfg.accounts[i], p.aline[i]);
 		if (r < 0)

@@ -125,6 +125,13 @@ fetch_get(const char *url, const struct fetch_opts *o, struct fetch_resp *resp)
 	hdrs = curl_slist_append(hdrs, "Accept: application/json, */*");
 	if (o->auth_header != NULL)
 		hdrs = curl_slist_append(hdrs, o->auth_header);
+	if (o->post != NULL) {
+		if (o->post_type != NULL)
+			hdrs = curl_slist_append(hdrs, o->post_type);
+		curl_easy_setopt(h, CURLOPT_POSTFIELDS, o->post);
+		curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE,
+		    (curl_off_t)o->post_len);
+	}
 	curl_easy_setopt(h, CURLOPT_URL, url);
 	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
 	curl_easy_setopt(h, CURLOPT_USERAGENT, o->user_agent);

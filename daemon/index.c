@@ -10,6 +10,7 @@
 
 #include <jansson.h>
 #include <sqlite3.h>
+#include <openssl/evp.h>
 
 #include "index.h"
 #include "util.h"
@@ -27,7 +28,8 @@ enum {
 	Q_ITEM_MISSING, Q_ITEM_NEXT, Q_MISSING_POSTS, Q_MISSING_THREAD,
 	Q_DUE, Q_MEDIA_HAS, Q_MEDIA_ADD, Q_EVENT_ADD, Q_GAP_OPEN,
 	Q_GAP_CLOSE, Q_GAP_COUNT, Q_ITEM_REMOVED, Q_ITEM_RESTORED,
-	Q_ITEM_HIDDEN, Q_ITEM_ID, Q_SEG_DELETE, Q_ACCOUNT_SAME, Q_COUNT
+	Q_ITEM_HIDDEN, Q_ITEM_ID, Q_SEG_DELETE, Q_ACCOUNT_SAME, Q_RECORDS_AFTER, Q_LAST_CP,
+	Q_CP_ADD, Q_CP_TOKEN, Q_COUNT
 };
 
 static const char *sql[Q_COUNT] = {
@@ -129,6 +131,13 @@ static const char *sql[Q_COUNT] = {
 	[Q_ACCOUNT_SAME] = "SELECT 1 FROM accounts a WHERE name = ?1 AND"
 	    " platform = ?2 AND platform_id = ?3 AND EXISTS (SELECT 1 FROM"
 	    " events e WHERE e.account_id = a.id AND e.type = 'account')",
+	[Q_RECORDS_AFTER] = "SELECT seq, sha256 FROM records WHERE seq > ?1"
+	    " ORDER BY seq",
+	[Q_LAST_CP] = "SELECT COALESCE(MAX(size), 0) FROM checkpoints",
+	[Q_CP_ADD] = "INSERT INTO checkpoints(seq, size, root, time, note,"
+	    " signer) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+	[Q_CP_TOKEN] = "UPDATE checkpoints SET tsa_token = ?2 WHERE seq ="
+	    " (SELECT seq FROM records WHERE record_id = ?1)",
 	[Q_SEG_DELETE] = "DELETE FROM segments WHERE id = ?1 AND NOT EXISTS"
 	    " (SELECT 1 FROM records WHERE segment_id = ?1)",
 	[Q_ITEM_ID] = "SELECT id FROM items WHERE account_id = ?1"
@@ -548,6 +557,29 @@ index_segment_delete(struct index *ix, int64_t id)
 }
 
 int
+index_records_after(struct index *ix, int64_t seq,
+    int (*fn)(int64_t seq, const char *sha256, void *arg), void *arg)
+{
+	sqlite3_stmt *st = q(ix, Q_RECORDS_AFTER);
+	int rc, r = 0;
+
+	sqlite3_bind_int64(st, 1, seq);
+	while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW)
+		r = fn(sqlite3_column_int64(st, 0),
+		    (const char *)sqlite3_column_text(st, 1), arg);
+	if (r == 0 && rc != SQLITE_DONE)
+		r = sqlerr(rc);
+	sqlite3_reset(st);
+	return r;
+}
+
+int
+index_last_checkpoint(struct index *ix, int64_t *ret_size)
+{
+	return one_int(q(ix, Q_LAST_CP), ret_size);
+}
+
+int
 index_segment_count(struct index *ix, int64_t *ret_n)
 {
 	return one_int(q(ix, Q_SEG_COUNT), ret_n);
@@ -735,6 +767,43 @@ apply_event(struct index *ix, const struct rec_meta *m, int64_t seq,
 		if (json_object_get(d, "reason") == NULL)
 			bind_text(st, 3, "unknown");
 		r = run(st);
+	} else if (strcmp(m->event, "checkpoint") == 0) {
+		int64_t t = detail_time(d, "time");
+
+		st = q(ix, Q_CP_ADD);
+		sqlite3_bind_int64(st, 1, seq);
+		sqlite3_bind_int64(st, 2, json_integer_value(json_object_get(d,
+		    "size")));
+		bind_text(st, 3, json_string_value(json_object_get(d,
+		    "root")));
+		sqlite3_bind_int64(st, 4, t != 0 ? t : m->date);
+		bind_text(st, 5, json_string_value(json_object_get(d,
+		    "note")));
+		bind_text(st, 6, json_string_value(json_object_get(d,
+		    "signer")));
+		r = json_is_string(json_object_get(d, "root")) &&
+		    json_is_string(json_object_get(d, "note")) ? run(st) : 0;
+	} else if (strcmp(m->event, "timestamp") == 0) {
+		const char *tok = json_string_value(json_object_get(d,
+		    "token"));
+		unsigned char *der = NULL;
+		int n = tok != NULL ? (int)strlen(tok) : 0;
+
+		/* The token is base64 in the record, DER in the index. */
+		if (n > 0 && n % 4 == 0) {
+			int pad = (tok[n - 1] == '=') + (tok[n - 2] == '=');
+
+			der = xmalloc((size_t)n);
+			n = EVP_DecodeBlock(der, (const unsigned char *)tok, n);
+			n = n > pad ? n - pad : -1;
+		}
+		if (der != NULL && n > 0) {
+			st = q(ix, Q_CP_TOKEN);
+			bind_text(st, 1, m->refers_to);
+			sqlite3_bind_blob(st, 2, der, n, SQLITE_TRANSIENT);
+			r = run(st);
+		}
+		free(der);
 	} else if (strcmp(m->event, "gap-closed") == 0) {
 		st = q(ix, Q_GAP_CLOSE);
 		bind_text(st, 1, m->account);

@@ -58,6 +58,13 @@ struct config {
 	int64_t		 recheck_month;	/* items < 30 days old */
 	int64_t		 recheck_older;	/* older items */
 	int64_t		 full_scan_interval;
+	char		*signing_key_file;	/* Ed25519 key, or NULL */
+	char		*signing_key_name;	/* NULL: sunarchive-<host> */
+	char		*checkpoint_origin;	/* NULL: the key name */
+	char		*tsa_url;		/* RFC 3161 TSA, or NULL */
+	char		*tsa_ca_file;		/* trust for its tokens */
+	char		*tsa_policy;		/* OID to ask for, or NULL */
+	int64_t		 tsa_interval;		/* 0: every checkpoint */
 	struct account_conf *accounts;
 	size_t		 naccounts;
 };

@@ -18,6 +18,9 @@ struct fetch_opts {
 	const char	*user_agent;
 	const char	*auth_header;	/* "Authorization: ..." or NULL */
 	int		 follow;	/* follow up to 3 redirects (media) */
+	const void	*post;		/* POST this body instead of GET */
+	size_t		 post_len;
+	const char	*post_type;	/* its "Content-Type: ..." line */
 	/* Called during the transfer; non-zero aborts it (shutdown). */
 	int		(*abort_cb)(void *arg);
 	void		*abort_arg;
@@ -39,7 +42,7 @@ void	fetch_resp_init(struct fetch_resp *r);
 void	fetch_resp_release(struct fetch_resp *r);
 
 /*
- * GET url. 0 when a complete HTTP response arrived (any status), or
+ * GET url (or POST o->post). 0 when a complete HTTP response arrived (any status), or
  * -ETIMEDOUT, -ECONNREFUSED, -EFBIG (body over max_body), -EPROTO
  * (truncated or malformed transfer), -ECANCELED (abort_cb), -EIO.
  * resp->error says why; it never contains the URL's secrets.

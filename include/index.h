@@ -102,6 +102,13 @@ int	index_record(struct index *ix, const struct rec_meta *m,
 /* Is a record with this WARC-Record-ID indexed? 1, 0 or -errno. */
 int	index_has_record(struct index *ix, const char *record_id);
 
+/* Each record after seq, in seq order: fn(seq, sha256 hex of its stored
+ * bytes, arg); a non-zero return stops and is returned. */
+int	index_records_after(struct index *ix, int64_t seq,
+	    int (*fn)(int64_t seq, const char *sha256, void *arg), void *arg);
+/* Size of the newest checkpoint (0 if none). */
+int	index_last_checkpoint(struct index *ix, int64_t *ret_size);
+
 /* Items, for capture. -ENOENT when unknown. */
 int	index_item_get(struct index *ix, int64_t account_id,
 	    const char *platform_id, struct index_item *ret);
