@@ -648,9 +648,14 @@ capture_cycle(struct capture *cap)
 		snprintf(detail, sizeof(detail), "%d gap(s) in the last cycle",
 		    cap->gaps);
 	}
+	if (strcmp(status, "ok") == 0 && cap->acct->paused_until > now)
+		snprintf(detail, sizeof(detail), "near its rate limit: paused"
+		    " until the limit resets");
+	/* Only a cycle that ran to its end is a successful poll. */
 	index_account_status(&cap->store->ix, cap->acct->index_id, status,
 	    detail[0] != '\0' ? detail : NULL, now,
-	    strcmp(status, "ok") == 0 ? now : 0, cap->acct->paused_until);
+	    strcmp(status, "ok") == 0 && !cap->stop ? now : 0,
+	    cap->acct->paused_until);
 	schedule_done(cap->acct, strcmp(status, "ok") == 0 ||
 	    cap->rate_limited, util_now());
 	log_info("polled '%s': %d request(s), %d new version(s), %d removed,"

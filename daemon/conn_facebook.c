@@ -458,9 +458,14 @@ fb_thread(const char *post_id, const struct index_item *post, void *arg)
 		free(url);
 		url = NULL;
 		if (r == -ENOENT) {
-			/* The post is gone; its own listing will tell. */
-			r = 0;
-			break;
+			/*
+			 * The post is gone, or the token lost access: its own
+			 * listing and lookup will tell. Not a complete (empty)
+			 * listing of its comments.
+			 */
+			walk_release(&w);
+			capture_thread_checked(cap, post_id, post->created);
+			return cap->storage_failed ? -EIO : 0;
 		}
 		if (r < 0)
 			break;
@@ -516,6 +521,10 @@ fb_poll(struct capture *cap)
 	walk_seen(&w, url);
 	while (url != NULL) {
 		r = fb_page(cap, url, &page, &data, src);
+		if (r == -ENOENT)
+			capture_gap(cap, "api-error", url, "the Page's listing"
+			    " answered 'does not exist': check the page id and"
+			    " that the token belongs to that Page");
 		free(url);
 		url = NULL;
 		if (r < 0)

@@ -413,6 +413,10 @@ ma_poll(struct capture *cap)
 	ma_seen(&w, url);
 	while (url != NULL) {
 		r = ma_get_page(cap, url, &page, &src, &next);
+		if (r == -ENOENT)
+			capture_gap(cap, "api-error", url, "the account's"
+			    " statuses answered 'not found': check the account"
+			    " id");
 		free(url);
 		url = NULL;
 		if (r < 0)

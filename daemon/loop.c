@@ -17,6 +17,7 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
+#include "anchor.h"
 #include "capture.h"
 #include "connector.h"
 #include "fetch.h"
@@ -42,6 +43,7 @@ struct loop {
 	int			 stop;
 	int			 reload;
 	int64_t			 watchdog_ms;	/* ping interval, 0 = off */
+	struct anchor		 anchor;	/* checkpoints, timestamps */
 };
 
 /* Read pending signals without blocking; returns 1 if we must stop. */
@@ -273,6 +275,9 @@ loop_main(struct loop *l)
 			log_notice("storage recovered; capture resumes");
 		}
 		loop_spool(l);
+		if (anchor_checkpoint(&l->anchor, &l->cfg, &l->store) < 0)
+			log_err("cannot write a checkpoint: %s",
+			    strerror(-l->store.err));
 		a = schedule_next(l->accts, l->naccts, util_now(), &wait);
 		if (a == NULL || wait > 0) {
 			loop_idle(l, a == NULL ? 60 : wait);
@@ -338,14 +343,22 @@ loop_run(const char *cfg_path, struct config *cfg)
 		status = 1;
 		goto out_store;
 	}
+	if (anchor_init(&l.anchor, &l.cfg, &l.store, err, sizeof(err)) < 0) {
+		log_err("%s", err);
+		status = 1;
+		goto out_store;
+	}
 	log_notice("sunarchived %s started: %zu account(s), archive in '%s'",
 	    SUNARCHIVE_VERSION, l.naccts, l.store.archive_dir);
 	notify_ready();
 	notify_status("ready; %zu account(s)", l.naccts);
 	status = loop_main(&l);
 	notify_stopping();
+	if (anchor_checkpoint(&l.anchor, &l.cfg, &l.store) < 0)
+		log_err("cannot write the final checkpoint");
 	log_notice("stopped");
 out_store:
+	anchor_release(&l.anchor);
 	store_close(&l.store);
 out_fetch:
 	fetch_global_cleanup();

@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "checkpoint.h"
 #include "config.h"
 #include "log.h"
 #include "loop.h"
@@ -83,6 +84,23 @@ main(int argc, char **argv)
 	if (config_load(path, 0, &cfg, err, sizeof(err)) < 0) {
 		log_err("%s", err);
 		return 1;
+	}
+	if (check && cfg.signing_key_file != NULL) {
+		struct checkpoint_key *key = NULL;
+		char name[CHECKPOINT_NAME_MAX];
+
+		if (cfg.signing_key_name != NULL)
+			snprintf(name, sizeof(name), "%s",
+			    cfg.signing_key_name);
+		else
+			checkpoint_default_name(name, sizeof(name));
+		if (checkpoint_key_load(cfg.signing_key_file, name, &key, err,
+		    sizeof(err)) < 0) {
+			log_err("%s: %s", path, err);
+			config_release(&cfg);
+			return 1;
+		}
+		checkpoint_key_free(key);
 	}
 	if (check) {
 		printf("%s: configuration OK (%zu account(s))\n", path,

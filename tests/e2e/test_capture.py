@@ -246,6 +246,9 @@ class CityScenario(unittest.TestCase):
         "segments": "SELECT name, sealed IS NULL, size, sha256 FROM"
                     " segments",
         "fts": "SELECT rowid, text, author FROM versions_fts",
+        "checkpoints": "SELECT (SELECT record_id FROM records r WHERE"
+                       " r.seq = c.seq), size, root, time, note, signer,"
+                       " tsa_token FROM checkpoints c",
     }
 
     def test_reindex_rebuilds_the_same_index(self):
@@ -262,6 +265,36 @@ class CityScenario(unittest.TestCase):
             self.assertEqual(live, rebuilt, f"table {name} differs")
         r = self.d.cli("reindex", "--out", out)
         self.assertEqual(r.returncode, 2, "refuses to overwrite")
+
+    def test_checkpoints_commit_to_the_ledger(self):
+        import hashlib
+        cps = self.d.query("SELECT size, root, note FROM checkpoints"
+                           " ORDER BY size")
+        self.assertGreater(len(cps), 5)
+        leaves = [hashlib.sha256(b"\x00" + bytes.fromhex(s)).digest()
+                  for (s,) in self.d.query("SELECT sha256 FROM records"
+                                           " ORDER BY seq")]
+
+        def root(n):
+            if n == 0:
+                return hashlib.sha256(b"").digest()
+            if n == 1:
+                return leaves[0] if len(leaves) else None
+            return mth(leaves[:n])
+
+        def mth(ls):
+            if len(ls) == 1:
+                return ls[0]
+            k = 1
+            while k * 2 < len(ls):
+                k *= 2
+            return hashlib.sha256(b"\x01" + mth(ls[:k]) +
+                                  mth(ls[k:])).digest()
+        for size, hexroot, note in cps[-3:]:
+            self.assertEqual(root(size).hex(), hexroot)
+            self.assertIn(f"\n{size}\n", note)
+        # The final checkpoint covers everything but itself.
+        self.assertEqual(cps[-1][0], len(leaves) - 1)
 
     def test_cli_status_search_show(self):
         st = json.loads(self.d.cli("status", "--json", check=True).stdout)
