@@ -665,3 +665,39 @@ capture_cycle(struct capture *cap)
 	return cap->storage_failed ? (cap->store->err != 0 ? cap->store->err :
 	    -EIO) : 0;
 }
+
+int
+capture_full_scan_due(struct capture *cap, int64_t now)
+{
+	int64_t last = 0;
+
+	index_account_last_full_scan(&cap->store->ix, cap->acct->index_id,
+	    &last);
+	return now - last >= cap->cfg->full_scan_interval;
+}
+
+int
+capture_posts_listed(struct capture *cap, int complete, int64_t oldest,
+    int64_t started, index_item_fn thread_fn)
+{
+	int r;
+
+	if (cap->storage_failed)
+		return -EIO;
+	if (complete && !capture_stopping(cap)) {
+		r = capture_listing_complete(cap, NULL, complete == 1 ? 0 :
+		    oldest);
+		if (r == 0 && complete == 1)
+			r = index_account_full_scan(&cap->store->ix,
+			    cap->acct->index_id, started);
+		if (r == 0)
+			r = capture_commit(cap);
+		if (r < 0)
+			return r;
+	}
+	if (capture_stopping(cap))
+		return cap->storage_failed ? -EIO : 0;
+	r = capture_due_threads(cap, (int)cap->cfg->pages_per_cycle,
+	    thread_fn, cap);
+	return cap->storage_failed ? -EIO : r;
+}

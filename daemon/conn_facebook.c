@@ -505,7 +505,7 @@ fb_poll(struct capture *cap)
 {
 	const struct account_conf *a = cap->acct->conf;
 	struct fb_walk w = { .cap = cap };
-	int64_t last_full = 0, oldest = INT64_MAX, created = 0;
+	int64_t oldest = INT64_MAX, created = 0;
 	int64_t now = util_now();
 	int64_t pages = 0;
 	int full, complete = 0, r = 0;
@@ -513,9 +513,7 @@ fb_poll(struct capture *cap)
 	json_t *page, *data, *p;
 	size_t i;
 
-	index_account_last_full_scan(&cap->store->ix, cap->acct->index_id,
-	    &last_full);
-	full = now - last_full >= cap->cfg->full_scan_interval;
+	full = capture_full_scan_due(cap, now);
 	url = xasprintf("%s/%s/%s/%s?fields=%s&limit=%d", a->api_base,
 	    a->api_version, a->id, a->edge, FB_POST_FIELDS, FB_PAGE_LIMIT);
 	walk_seen(&w, url);
@@ -555,24 +553,7 @@ fb_poll(struct capture *cap)
 		}
 	}
 	walk_release(&w);
-	if (cap->storage_failed)
-		return -EIO;
-	if (complete && !capture_stopping(cap)) {
-		r = capture_listing_complete(cap, NULL, complete == 1 ? 0 :
-		    oldest);
-		if (r == 0 && complete == 1)
-			r = index_account_full_scan(&cap->store->ix,
-			    cap->acct->index_id, now);
-		if (r == 0)
-			r = capture_commit(cap);
-		if (r < 0)
-			return r;
-	}
-	if (capture_stopping(cap))
-		return cap->storage_failed ? -EIO : 0;
-	r = capture_due_threads(cap, (int)cap->cfg->pages_per_cycle,
-	    fb_thread, cap);
-	return cap->storage_failed ? -EIO : r;
+	return capture_posts_listed(cap, complete, oldest, now, fb_thread);
 }
 
 static int

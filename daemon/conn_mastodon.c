@@ -398,16 +398,14 @@ ma_poll(struct capture *cap)
 {
 	const struct account_conf *a = cap->acct->conf;
 	struct ma_walk w = { .cap = cap };
-	int64_t last_full = 0, oldest = INT64_MAX, now = util_now(), pages = 0;
+	int64_t oldest = INT64_MAX, now = util_now(), pages = 0;
 	int full, complete = 0, r = 0;
 	char *url, *next = NULL;
 	const char *src;
 	json_t *page, *s;
 	size_t i;
 
-	index_account_last_full_scan(&cap->store->ix, cap->acct->index_id,
-	    &last_full);
-	full = now - last_full >= cap->cfg->full_scan_interval;
+	full = capture_full_scan_due(cap, now);
 	url = xasprintf("%s/api/v1/accounts/%s/statuses?limit=%d"
 	    "&exclude_replies=true", a->api_base, a->id, MA_PAGE_LIMIT);
 	ma_seen(&w, url);
@@ -479,24 +477,9 @@ ma_poll(struct capture *cap)
 	}
 	while (w.nseen > 0)
 		free(w.seen[--w.nseen]);
-	if (cap->storage_failed)
-		return -EIO;
-	if (r == 0 && complete && !capture_stopping(cap)) {
-		r = capture_listing_complete(cap, NULL, complete == 1 ? 0 :
-		    oldest);
-		if (r == 0 && complete == 1)
-			r = index_account_full_scan(&cap->store->ix,
-			    cap->acct->index_id, now);
-		if (r == 0)
-			r = capture_commit(cap);
-		if (r < 0)
-			return r;
-	}
-	if (capture_stopping(cap))
-		return cap->storage_failed ? -EIO : 0;
-	r = capture_due_threads(cap, (int)cap->cfg->pages_per_cycle,
-	    ma_thread, cap);
-	return cap->storage_failed ? -EIO : r;
+	if (r < 0)
+		complete = 0;	/* a failed or looping walk proves nothing */
+	return capture_posts_listed(cap, complete, oldest, now, ma_thread);
 }
 
 static int

@@ -111,6 +111,18 @@ int	capture_due_threads(struct capture *cap, int limit, index_item_fn fn,
 /* Should the connector stop this cycle (shutdown, pause, budget)? */
 int	capture_stopping(struct capture *cap);
 
+/* Is a walk of the account's whole history due (full_scan_interval)? */
+int	capture_full_scan_due(struct capture *cap, int64_t now);
+
+/*
+ * After the posts listing: complete = 1 when it reached the end (removals
+ * of any post can be concluded; the full scan is recorded), 2 when it
+ * covered posts created at or after `oldest` only, 0 when it proved
+ * nothing. Then reads the threads that are due with thread_fn.
+ */
+int	capture_posts_listed(struct capture *cap, int complete,
+	    int64_t oldest, int64_t started, index_item_fn thread_fn);
+
 /* Resolve a platform link (paging.next, Link) against api_base; the
  * result (caller frees) is NULL if it points anywhere else. */
 char	*capture_rebase(struct capture *cap, const char *url,
