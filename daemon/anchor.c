@@ -51,7 +51,7 @@ anchor_init(struct anchor *an, const struct config *cfg, struct store *st,
     char *err, size_t errlen)
 {
 	char name[CHECKPOINT_NAME_MAX], *pub = NULL, *path;
-	int64_t last = 0;
+	int64_t last = 0, news = 0;
 	int r;
 
 	memset(an, 0, sizeof(*an));
@@ -70,10 +70,14 @@ anchor_init(struct anchor *an, const struct config *cfg, struct store *st,
 			return r;
 		r = checkpoint_key_verifier(an->key, &pub);
 		if (r == 0) {
+			/* Byte for byte what keygen wrote to KEY.pub. */
+			char *line = xasprintf("%s\n", pub);
+
 			path = xasprintf("%s/%s", st->state_dir,
 			    ANCHOR_PUB_FILE);
-			r = sysio_write_file(path, pub, strlen(pub), 0644);
+			r = sysio_write_file(path, line, strlen(line), 0644);
 			free(path);
+			free(line);
 		}
 		if (r < 0) {
 			snprintf(err, errlen, "cannot publish the verifier key"
@@ -92,6 +96,10 @@ anchor_init(struct anchor *an, const struct config *cfg, struct store *st,
 		return r;
 	}
 	an->last_size = last;
+	/* The newest checkpoint's own records are not news. */
+	if (last > 0 && index_news_since_checkpoint(&st->ix, &news) == 0 &&
+	    news == 0)
+		an->own_size = (int64_t)an->ledger.range.size;
 	return 0;
 }
 
@@ -206,8 +214,8 @@ anchor_checkpoint(struct anchor *an, const struct config *cfg,
 	if (r < 0)
 		return r;
 	size = an->ledger.range.size;
-	if ((int64_t)size <= an->last_size)
-		return 0;
+	if ((int64_t)size <= an->last_size || (int64_t)size <= an->own_size)
+		return 0;	/* nothing new but our own records */
 	ledger_root(&an->ledger, root);
 	memset(&cp, 0, sizeof(cp));
 	snprintf(cp.origin, sizeof(cp.origin), "%s", an->origin);
@@ -245,6 +253,9 @@ anchor_checkpoint(struct anchor *an, const struct config *cfg,
 		if (cfg->tsa_url != NULL && util_now() - an->last_tsa >=
 		    cfg->tsa_interval)
 			anchor_timestamp(an, cfg, st, note, cp_id, size);
+		/* The checkpoint and timestamp records are leaves too. */
+		if (ledger_sync(&an->ledger, &st->ix) == 0)
+			an->own_size = (int64_t)an->ledger.range.size;
 	}
 	free(note);
 	return r;

@@ -87,6 +87,40 @@ static const struct command commands[] = {
 	    "  NEW.sqlite (which must not exist) from the records alone; the\n"
 	    "  live index is not touched. Exit 1 if some bytes are not whole\n"
 	    "  records (see 'check --full'), 3 on I/O errors.\n" },
+	{ "checkpoint", cmd_checkpoint,
+	    "list the signed ledger checkpoints, or export them for IT",
+	    "checkpoint list [--since DATE] [--json]\n"
+	    "       sunarchive checkpoint export --out FILE [--since DATE]\n"
+	    "\t[--tokens DIR] [--json]",
+	    "  list                one line per checkpoint: time, size,\n"
+	    "                      root (short), signer or 'unsigned',\n"
+	    "                      'timestamped' if an RFC 3161 token is\n"
+	    "                      stored\n"
+	    "  export              write the checkpoints, by size, to FILE\n"
+	    "                      as JSON (\"sunarchive-checkpoints/1\":\n"
+	    "                      origin, verifier key, and per\n"
+	    "                      checkpoint record id, size, root, time,\n"
+	    "                      signer, signed note, base64 token).\n"
+	    "                      Keep FILE off the archive host:\n"
+	    "                      'sunarchive check --against FILE'\n"
+	    "                      proves the archive still matches it.\n"
+	    "  --out FILE          the export, written atomically (0644);\n"
+	    "                      an existing FILE is never overwritten\n"
+	    "  --since DATE        only checkpoints written at or after\n"
+	    "                      DATE (YYYY-MM-DD or RFC 3339, UTC)\n"
+	    "  --tokens DIR        also write each time-stamped\n"
+	    "                      checkpoint's note to\n"
+	    "                      DIR/checkpoint-SIZE.note and its token\n"
+	    "                      (DER) to DIR/checkpoint-SIZE.tsr; with\n"
+	    "                      TSA-CA.pem the CA certificates of the\n"
+	    "                      TSA (the daemon's tsa_ca_file), anyone\n"
+	    "                      can check one with\n"
+	    "  openssl ts -verify -data DIR/checkpoint-SIZE.note"
+	    " -in DIR/checkpoint-SIZE.tsr -token_in -CAfile TSA-CA.pem\n"
+	    "  --json              list: an array of objects; export: a\n"
+	    "                      summary object\n"
+	    "  Exit 1 if there is no checkpoint (since DATE) or FILE (or a\n"
+	    "  different file in DIR) exists.\n" },
 	{ "help", ctl_cmd_help,
 	    "help on a command",
 	    "help [COMMAND]",

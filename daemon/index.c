@@ -29,7 +29,7 @@ enum {
 	Q_DUE, Q_MEDIA_HAS, Q_MEDIA_ADD, Q_EVENT_ADD, Q_GAP_OPEN,
 	Q_GAP_CLOSE, Q_GAP_COUNT, Q_ITEM_REMOVED, Q_ITEM_RESTORED,
 	Q_ITEM_HIDDEN, Q_ITEM_ID, Q_SEG_DELETE, Q_ACCOUNT_SAME, Q_RECORDS_AFTER, Q_LAST_CP,
-	Q_CP_ADD, Q_CP_TOKEN, Q_COUNT
+	Q_CP_ADD, Q_CP_TOKEN, Q_CP_NEWS, Q_COUNT
 };
 
 static const char *sql[Q_COUNT] = {
@@ -134,6 +134,10 @@ static const char *sql[Q_COUNT] = {
 	[Q_RECORDS_AFTER] = "SELECT seq, sha256 FROM records WHERE seq > ?1"
 	    " ORDER BY seq",
 	[Q_LAST_CP] = "SELECT COALESCE(MAX(size), 0) FROM checkpoints",
+	[Q_CP_NEWS] = "SELECT COUNT(*) FROM records r WHERE r.seq >"
+	    " (SELECT COALESCE(MAX(seq), 0) FROM checkpoints) AND NOT EXISTS"
+	    " (SELECT 1 FROM events e WHERE e.seq = r.seq AND e.type IN"
+	    " ('checkpoint', 'timestamp'))",
 	[Q_CP_ADD] = "INSERT INTO checkpoints(seq, size, root, time, note,"
 	    " signer) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
 	[Q_CP_TOKEN] = "UPDATE checkpoints SET tsa_token = ?2 WHERE seq ="
@@ -577,6 +581,12 @@ int
 index_last_checkpoint(struct index *ix, int64_t *ret_size)
 {
 	return one_int(q(ix, Q_LAST_CP), ret_size);
+}
+
+int
+index_news_since_checkpoint(struct index *ix, int64_t *ret_n)
+{
+	return one_int(q(ix, Q_CP_NEWS), ret_n);
 }
 
 int

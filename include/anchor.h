@@ -23,6 +23,8 @@ struct anchor {
 	char			*name;		/* signer name */
 	char			*origin;
 	int64_t			 last_size;	/* newest checkpoint's size */
+	int64_t			 own_size;	/* ledger size after our own
+						   checkpoint/timestamp records */
 	int64_t			 last_tsa;	/* when we last got a token */
 	int			 tsa_failures;
 };

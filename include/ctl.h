@@ -70,6 +70,7 @@ int	cmd_search(int argc, char **argv, struct ctl *ctl);
 int	cmd_show(int argc, char **argv, struct ctl *ctl);
 int	cmd_reindex(int argc, char **argv, struct ctl *ctl);
 int	cmd_keygen(int argc, char **argv, struct ctl *ctl);
+int	cmd_checkpoint(int argc, char **argv, struct ctl *ctl);
 
 /*
  * Options. Every command's long option array ends with CTL_OPTIONS_COMMON

@@ -106,6 +106,9 @@ int	index_has_record(struct index *ix, const char *record_id);
  * bytes, arg); a non-zero return stops and is returned. */
 int	index_records_after(struct index *ix, int64_t seq,
 	    int (*fn)(int64_t seq, const char *sha256, void *arg), void *arg);
+/* Records after the newest checkpoint other than checkpoints' and
+ * timestamps' own. */
+int	index_news_since_checkpoint(struct index *ix, int64_t *ret_n);
 /* Size of the newest checkpoint (0 if none). */
 int	index_last_checkpoint(struct index *ix, int64_t *ret_size);
 
