@@ -123,3 +123,54 @@ lint:
 
 clean:
 	rm -rf build build-asan
+
+# --- Fuzzing (tests/fuzz/README.md) ------------------------------------------
+# fuzz: every tests/fuzz/fuzz_NAME.c with clang, libFuzzer, ASan and UBSan
+# in $(FUZZ_BUILD)/ (the library is compiled again there by clang, with the
+# same flags; no object of build/ is reused), then each run FUZZ_SECONDS
+# seconds on its seeds; what it finds goes to tests/fuzz/regress/NAME/.
+# fuzz-regress: the same targets linked by $(CC) with tests/fuzz/driver.c
+# into $(BUILD)/fuzz/ replay the seeds and the kept crashers. Those are
+# part of `all`, so `make asan` builds them with the sanitizers too.
+FUZZ_NAMES   := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BUILD   ?= build-fuzz
+FUZZ_SECONDS ?= 60
+FUZZ_CC      ?= clang
+FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all
+FUZZ_HDRS    := tests/fuzz/fuzz.h tests/fuzz/tsa_ca.h $(wildcard include/*.h)
+FUZZ_DRIVERS := $(addprefix $(BUILD)/fuzz/fuzz_,$(FUZZ_NAMES))
+
+.PHONY: fuzz-regress fuzz-targets fuzz-clean
+.SECONDARY: $(addsuffix .o,$(FUZZ_DRIVERS)) $(BUILD)/fuzz/driver.o
+
+all: $(FUZZ_DRIVERS)
+
+fuzz: deps
+	$(MAKE) BUILD=$(FUZZ_BUILD) CC=$(FUZZ_CC) HARDEN="-fstack-protector-strong" \
+		OPT="-O1 -g -fno-omit-frame-pointer $(FUZZ_SAN) -fsanitize=fuzzer-no-link" \
+		fuzz-targets
+	tests/fuzz/fuzz.sh $(FUZZ_BUILD) $(FUZZ_SECONDS) $(FUZZ_NAMES)
+
+fuzz-targets: $(addprefix $(BUILD)/fuzz_,$(FUZZ_NAMES))
+
+$(BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_HDRS) $(BUILD)/libdaemon.a $(BUILD)/libcore.a
+	$(CC) $(CFLAGS) -fsanitize=fuzzer $(LDFLAGS) -o $@ $< \
+		$(BUILD)/libdaemon.a $(BUILD)/libcore.a $(LIBS)
+
+fuzz-regress: $(FUZZ_DRIVERS)
+	tests/fuzz/regress.sh $(BUILD)
+
+$(BUILD)/fuzz:
+	mkdir -p $@
+
+$(BUILD)/fuzz/%.o: tests/fuzz/%.c $(FUZZ_HDRS) | $(BUILD)/fuzz
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/fuzz/fuzz_%: $(BUILD)/fuzz/fuzz_%.o $(BUILD)/fuzz/driver.o \
+		$(BUILD)/libdaemon.a $(BUILD)/libcore.a
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+fuzz-clean:
+	rm -rf $(FUZZ_BUILD)
+
+clean: fuzz-clean

@@ -920,6 +920,8 @@ body_parse(const char *p, size_t n, struct checkpoint *ret_cp)
 	struct checkpoint cp;
 	const char *line;
 	char tbuf[TIME_TEXT_LEN + 1], again[TIME_TEXT_LEN + 1];
+	/* b64_decode() writes n / 4 * 3 bytes: 33 for the 32-byte root. */
+	uint8_t root[ROOT_B64_LEN / 4 * 3];
 	size_t len;
 	int64_t t;
 
@@ -932,8 +934,9 @@ body_parse(const char *p, size_t n, struct checkpoint *ret_cp)
 	    parse_u64(line, len, &cp.size) < 0)
 		return -EBADMSG;
 	if (next_line(&p, &n, &line, &len) < 0 || len != ROOT_B64_LEN ||
-	    b64_decode(line, len, cp.root) != CHECKPOINT_HASH_LEN)
+	    b64_decode(line, len, root) != CHECKPOINT_HASH_LEN)
 		return -EBADMSG;
+	memcpy(cp.root, root, CHECKPOINT_HASH_LEN);
 	if (next_line(&p, &n, &line, &len) < 0 ||
 	    len != strlen(TIME_PREFIX) + TIME_TEXT_LEN ||
 	    memcmp(line, TIME_PREFIX, strlen(TIME_PREFIX)) != 0)

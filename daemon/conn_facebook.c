@@ -26,6 +26,7 @@
 #define FB_MAX_ITEMS	100		/* per page, as the API caps it */
 #define FB_RECENT_WINDOW (7 * 86400)	/* listing depth between full scans */
 #define FB_MAX_SEEN	1024		/* paging URLs remembered per walk */
+#define FB_MAX_REGAIN	(24 * 60)	/* minutes: longest pause we accept */
 
 #define FB_POST_FIELDS	"id,message,created_time,updated_time,from," \
 	"permalink_url,status_type,full_picture,attachments{media_type,type," \
@@ -118,6 +119,9 @@ usage_scan(json_t *j, int64_t *max_pct, int64_t *regain_min)
 			int64_t x = json_integer_value(v);
 
 			if (strcmp(k, "estimated_time_to_regain_access") == 0) {
+				/* Bounded: now + regain * 60 must not overflow. */
+				if (x > FB_MAX_REGAIN)
+					x = FB_MAX_REGAIN;
 				if (x > *regain_min)
 					*regain_min = x;
 			} else if ((strcmp(k, "call_count") == 0 ||

@@ -58,7 +58,7 @@ log_level(void)
 	return log_pri;
 }
 
-static void
+static void __attribute__((format(printf, 2, 0)))
 log_vwrite(int pri, const char *fmt, va_list ap)
 {
 	static const char *names[] = { "emerg", "alert", "crit", "error",

@@ -303,9 +303,24 @@ record_redact(struct buf *b, const char *const *secrets, size_t nsecrets)
 
 	if (b->len == 0)
 		return 0;
-	for (i = 0; i < nsecrets; i++)
-		if (secrets[i] != NULL && strlen(secrets[i]) >= 4)
-			count += buf_replace_all(b, secrets[i], REDACTED);
+	for (i = 0; i < nsecrets; i++) {
+		size_t pass, n;
+
+		if (secrets[i] == NULL || strlen(secrets[i]) < 4)
+			continue;
+		/*
+		 * Again until nothing is left: the marker spliced next to a
+		 * secret's own tail can form the secret anew. Each pass
+		 * shortens the text when the secret is longer than the
+		 * marker; the bound covers shorter ones.
+		 */
+		for (pass = 0; pass < 16; pass++) {
+			n = buf_replace_all(b, secrets[i], REDACTED);
+			count += n;
+			if (n == 0)
+				break;
+		}
+	}
 	count += redact_params(b);
 	count += redact_auth_headers(b);
 	return count;

@@ -15,6 +15,10 @@
 
 #include "util.h"
 
+/* The times util_parse_time() accepts: 1000-01-01 to 9999-12-31 UTC. */
+#define UTIL_TIME_MIN	(-30610224000LL)
+#define UTIL_TIME_MAX	253402300799LL
+
 int
 util_parse_int(const char *s, int64_t min, int64_t max, int64_t *ret_v)
 {
@@ -179,7 +183,15 @@ done:
 	t = timegm(&tm);
 	if (t == (time_t)-1)
 		return -EINVAL;
-	*ret_t = (int64_t)t - sign * (oh * 3600 + om * 60);
+	t -= sign * (oh * 3600 + om * 60);
+	/*
+	 * Only times util_format_time() writes back the same way: years
+	 * 1000 to 9999 after the offset ("0026-..." would come back as
+	 * "26-..." and a record holding it could not be read again).
+	 */
+	if (t < UTIL_TIME_MIN || t > UTIL_TIME_MAX)
+		return -EINVAL;
+	*ret_t = (int64_t)t;
 	return 0;
 }
 

@@ -3,6 +3,8 @@
 
 Suites, in order:
   unit  - every build/tests/test_* binary (TAP: "ok N" / "not ok N")
+  fuzz  - tests/fuzz/regress.sh: every fuzz target's seed corpus and kept
+          crashers through build/fuzz/fuzz_* (TAP; one test per target)
   sim   - the platform simulator's self-test (tests/sim/test_simulator.py)
   e2e   - every tests/e2e/test_*.py (unittest modules driving the real
           binaries against the simulator over loopback)
@@ -22,11 +24,11 @@ import unittest
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def run_tap(path, env, counts, timeout):
-    name = os.path.basename(path)
+def run_tap(path, env, counts, timeout, args=(), name=None):
+    name = name or os.path.basename(path)
     t0 = time.time()
     try:
-        out = subprocess.run([path], capture_output=True, text=True,
+        out = subprocess.run([path, *args], capture_output=True, text=True,
                              env=env, timeout=timeout, cwd=ROOT)
     except subprocess.TimeoutExpired:
         print(f"FAIL {name}: timed out after {timeout}s")
@@ -72,7 +74,7 @@ def run_unittest_files(files, counts, verbosity):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--build", default="build")
-    ap.add_argument("--only", choices=["unit", "sim", "e2e"])
+    ap.add_argument("--only", choices=["unit", "fuzz", "sim", "e2e"])
     ap.add_argument("--asan", action="store_true",
                     help="sanitizer build: skip the long kill loop")
     ap.add_argument("-k", dest="pattern", help="only e2e files matching")
@@ -91,6 +93,9 @@ def main():
         for path in sorted(glob.glob(os.path.join(build, "tests", "test_*"))):
             if os.access(path, os.X_OK):
                 run_tap(path, env, counts, timeout=300)
+    if args.only in (None, "fuzz"):
+        run_tap(os.path.join(ROOT, "tests", "fuzz", "regress.sh"), env,
+                counts, timeout=600, args=[build], name="fuzz")
     if args.only in (None, "sim"):
         sim = os.path.join(ROOT, "tests", "sim", "test_simulator.py")
         if os.path.exists(sim):

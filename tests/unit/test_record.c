@@ -500,6 +500,22 @@ test_redact_url(void)
 	free(u);
 }
 
+/* The marker spliced next to the secret's tail must not rebuild it. */
+static void
+test_redact_overlap(void)
+{
+	const char *secret = "Dq3xT9vLmN4pR8sK2wY6";
+	const char *secrets[] = { secret };
+	struct buf b;
+
+	buf_init(&b, 0);
+	buf_puts(&b, "Dq3xT9vLmN4pR8sK2wY6q3xT9vLmN4pR8sK2wY6");
+	record_redact(&b, secrets, 1);
+	ok(strstr(b.data, secret) == NULL, "redact: no secret rebuilt by"
+	    " the marker: %s", b.data);
+	buf_release(&b);
+}
+
 int
 main(void)
 {
@@ -509,5 +525,6 @@ main(void)
 	test_from_warc_rejects();
 	test_redact();
 	test_redact_url();
+	test_redact_overlap();
 	return tap_done();
 }
