@@ -159,6 +159,9 @@ static const struct config_key config_keys[] = {
 	{ "tsa_interval", SCOPE_GLOBAL, TYPE_DURATION, 0, 7 * DAY_S,
 	    "1d", NULL, NULL, KEY_RELOAD,
 	    offsetof(struct config, tsa_interval) },
+	{ "holidays_file", SCOPE_GLOBAL, TYPE_PATH, 1, 4095, NULL, NULL,
+	    NULL, KEY_ABSOLUTE | KEY_RELOAD,
+	    offsetof(struct config, holidays_file) },
 
 	/* [account NAME] */
 	{ "platform", SCOPE_ACCOUNT, TYPE_ENUM, 0, 0, NULL,

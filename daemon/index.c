@@ -13,6 +13,7 @@
 #include <openssl/evp.h>
 
 #include "index.h"
+#include "request.h"
 #include "util.h"
 #include "xalloc.h"
 
@@ -251,6 +252,92 @@ static const char *migrations[] = {
 	" note TEXT NOT NULL,"			/* the signed note */
 	" signer TEXT,"				/* key name, NULL if unsigned */
 	" tsa_token BLOB);",			/* RFC 3161 token, DER */
+	/*
+	 * 2 -> 3: search (query.c). Text matches (versions_fts rowids) map to
+	 * their items through version_items, a rowid table kept by a
+	 * trigger (an integer-keyed seek, cheaper than one in an index on
+	 * versions, and the text rows are not read), and are checked
+	 * against the other filters in items_by_id; each sort key
+	 * and common filter has an index in creation order, carrying the
+	 * columns most often filtered on with it, so that walking it in
+	 * order needs no row until the page is found; item_authors,
+	 * kept by triggers, lists each distinct author once, so that an
+	 * author substring is looked for among names, not items. IF NOT
+	 * EXISTS: a copy whose version was set back keeps its objects.
+	 */
+	"CREATE TABLE IF NOT EXISTS version_items (id INTEGER PRIMARY KEY,"
+	" item_id INTEGER NOT NULL);"
+	"INSERT OR IGNORE INTO version_items(id, item_id)"
+	" SELECT id, item_id FROM versions;"
+	"CREATE TRIGGER IF NOT EXISTS version_items_insert"
+	" AFTER INSERT ON versions BEGIN"
+	" INSERT INTO version_items(id, item_id) VALUES (new.id, new.item_id);"
+	" END;"
+	"CREATE INDEX IF NOT EXISTS items_by_created"
+	" ON items(created, account_id, kind, state, hidden);"
+	"CREATE INDEX IF NOT EXISTS items_by_captured ON items(first_seen);"
+	"CREATE INDEX IF NOT EXISTS items_by_id ON items(id, account_id,"
+	" created, first_seen, kind, state, hidden, platform, nversions);"
+	"CREATE INDEX IF NOT EXISTS items_by_kind"
+	" ON items(kind, created, account_id);"
+	"CREATE INDEX IF NOT EXISTS items_by_state"
+	" ON items(state, created, account_id);"
+	"CREATE INDEX IF NOT EXISTS items_by_hidden"
+	" ON items(hidden, created, account_id);"
+	"CREATE INDEX IF NOT EXISTS items_by_author"
+	" ON items(author, created, account_id, kind, state, hidden);"
+	"CREATE TABLE IF NOT EXISTS item_authors"
+	" (name TEXT PRIMARY KEY) WITHOUT ROWID;"
+	"INSERT OR IGNORE INTO item_authors(name)"
+	" SELECT DISTINCT author FROM items WHERE author IS NOT NULL;"
+	"CREATE TRIGGER IF NOT EXISTS item_authors_insert"
+	" AFTER INSERT ON items"
+	" WHEN new.author IS NOT NULL BEGIN"
+	" INSERT OR IGNORE INTO item_authors(name) VALUES (new.author); END;"
+	"CREATE TRIGGER IF NOT EXISTS item_authors_update"
+	" AFTER UPDATE OF author ON items"
+	" WHEN new.author IS NOT NULL AND new.author IS NOT old.author BEGIN"
+	" INSERT OR IGNORE INTO item_authors(name) VALUES (new.author); END;",
+	/*
+	 * 3 -> 4: records requests and legal holds (request.c), derived
+	 * from the request-* and hold-* events. A hold is one item under
+	 * one hold id (the request id, or HOLD-YYYY-NNNN placed by hand);
+	 * released is NULL while it holds.
+	 */
+	"CREATE TABLE IF NOT EXISTS requests ("
+	" id INTEGER PRIMARY KEY,"
+	" request_id TEXT UNIQUE NOT NULL,"	/* PRR-YYYY-NNNN */
+	" requester TEXT NOT NULL,"
+	" received INTEGER NOT NULL,"		/* custodian's receipt */
+	" state TEXT NOT NULL CHECK (state IN ('FL', 'MO')),"
+	" description TEXT NOT NULL,"
+	" search TEXT NOT NULL,"		/* the filter, JSON */
+	" acknowledged INTEGER,"
+	" deadline INTEGER,"			/* MO: end of 3rd business day */
+	" status TEXT NOT NULL DEFAULT 'open'"
+	" CHECK (status IN ('open', 'closed')),"
+	" disposition TEXT,"	/* fulfilled|partial|no-records|denied */
+	" closed INTEGER,"
+	" note TEXT,"				/* closing note */
+	" opened INTEGER NOT NULL,"
+	" opened_by TEXT,"
+	" closed_by TEXT);"
+	"CREATE INDEX IF NOT EXISTS requests_by_status"
+	" ON requests(status, deadline);"
+	"CREATE TABLE IF NOT EXISTS holds ("
+	" id INTEGER PRIMARY KEY,"
+	" item_id INTEGER NOT NULL REFERENCES items(id),"
+	" hold_id TEXT NOT NULL,"		/* request id or HOLD-... */
+	" request_id TEXT,"			/* NULL: placed by hand */
+	" reason TEXT,"
+	" placed INTEGER NOT NULL,"
+	" released INTEGER,"			/* NULL while it holds */
+	" note TEXT,"				/* why it was released */
+	" UNIQUE (item_id, hold_id));"
+	"CREATE INDEX IF NOT EXISTS holds_active ON holds(item_id)"
+	" WHERE released IS NULL;"
+	"CREATE INDEX IF NOT EXISTS holds_by_hold ON holds(hold_id);"
+	"CREATE INDEX IF NOT EXISTS holds_by_request ON holds(request_id);",
 };
 
 static int
@@ -819,6 +906,14 @@ apply_event(struct index *ix, const struct rec_meta *m, int64_t seq,
 		bind_text(st, 1, m->account);
 		sqlite3_bind_int64(st, 2, m->date);
 		r = run(st);
+	} else if (request_is_event(m->event)) {
+		/*
+		 * Records requests and holds. A malformed one stays in
+		 * events and applies nothing: it must not stop the batch.
+		 */
+		r = request_apply(ix, d, NULL);
+		if (r == -EINVAL)
+			r = 0;
 	} else if (item_id == 0) {
 		r = 0;
 	} else if (strcmp(m->event, "removed") == 0) {

@@ -204,7 +204,8 @@ spool_ingest(struct store *st, struct spool_result *ret)
 		names[n++] = xstrdup(de->d_name);
 	}
 	closedir(d);
-	qsort(names, n, sizeof(*names), by_name);
+	if (n > 0)
+		qsort(names, n, sizeof(*names), by_name);
 	for (i = 0; i < n; i++) {
 		if (r == 0)
 			r = ingest_one(st, dir, names[i], ret);

@@ -65,6 +65,7 @@ struct config {
 	char		*tsa_ca_file;		/* trust for its tokens */
 	char		*tsa_policy;		/* OID to ask for, or NULL */
 	int64_t		 tsa_interval;		/* 0: every checkpoint */
+	char		*holidays_file;		/* MO request deadlines */
 	struct account_conf *accounts;
 	size_t		 naccounts;
 };

@@ -71,6 +71,10 @@ int	cmd_show(int argc, char **argv, struct ctl *ctl);
 int	cmd_reindex(int argc, char **argv, struct ctl *ctl);
 int	cmd_keygen(int argc, char **argv, struct ctl *ctl);
 int	cmd_checkpoint(int argc, char **argv, struct ctl *ctl);
+int	cmd_check(int argc, char **argv, struct ctl *ctl);
+int	cmd_request(int argc, char **argv, struct ctl *ctl);
+int	cmd_hold(int argc, char **argv, struct ctl *ctl);
+int	cmd_export(int argc, char **argv, struct ctl *ctl);
 
 /*
  * Options. Every command's long option array ends with CTL_OPTIONS_COMMON

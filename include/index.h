@@ -12,7 +12,7 @@
 
 #include "record.h"
 
-#define INDEX_SCHEMA_VERSION	2
+#define INDEX_SCHEMA_VERSION	4
 #define INDEX_FILE		"index.sqlite"
 
 struct sqlite3;

@@ -36,10 +36,15 @@
  * (that plus the store: SQLite page cache, WAL index, prepared
  * statements, scratch buffers); the target applies to the latter.
  *
+ * Search (run_search() below): p50/p95 of "sunarchive search" through the
+ * query module on a synthetic index of a million items, target p95 under
+ * 100 ms.
+ *
  * Always exits 0 once it has run: targets are reported "ok" or "MISSED".
  */
 #include <errno.h>
 #include <ftw.h>
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,13 +55,17 @@
 #include <unistd.h>
 
 #include <jansson.h>
+#include <sqlite3.h>
 
 #include "buf.h"
 #include "compress.h"
+#include "export.h"
 #include "hash.h"
 #include "index.h"
 #include "ledger.h"
+#include "query.h"
 #include "record.h"
+#include "redact.h"
 #include "store.h"
 #include "util.h"
 #include "xalloc.h"
@@ -731,6 +740,1123 @@ run_restart(const char *parent, uint64_t mib_target, uint64_t *ret_size,
 	return secs(t0);
 }
 
+/* ---- search: the query module on an index of a million items ------- */
+
+/*
+ * A synthetic index of SEARCH_ITEMS items (BENCH_SEARCH_ITEMS to change,
+ * 0 to skip) is written straight into the real schema (index_open makes
+ * and migrates it) in a few large transactions: six accounts, posts with
+ * threads of comments and replies over two years, text drawn from a
+ * Zipf-distributed vocabulary of SEARCH_VOCAB words, so that a word has
+ * a realistic number of matches (the commonest are in most items; the
+ * words searched for, of rank 50 to 5000, in 0.1% to 10%), a second or
+ * third version for some, some removed, hidden and restored. Then each
+ * query shape runs SEARCH_RUNS times (BENCH_SEARCH_RUNS) with varied
+ * terms, each run as "sunarchive search" does it: a fresh read-only
+ * connection, one read transaction, query_prepare() and every row of the
+ * page (whose rows carry the total) with the item's columns and latest
+ * text, query_count() only when the page is empty. Reported per shape:
+ * p50, p95 and max of the wall time, p95 of the CPU time (the machine
+ * may be shared), the median number of matching items; and p50/p95 over
+ * all runs, against the p95 target. Never fails. With --keep the index
+ * is kept; BENCH_SEARCH_DIR=DIR runs the queries again on one kept
+ * before (the same generator is replayed, nothing is written).
+ */
+#define SEARCH_ITEMS		1000000L
+#define SEARCH_RUNS		200
+#define SEARCH_PAGE		100
+#define SEARCH_TARGET_MS	100.0
+#define SEARCH_VOCAB		20000
+#define SEARCH_RESIDENTS	40000
+#define SEARCH_RING		64	/* recent posts per account */
+#define SEARCH_BATCH		100000	/* items per build transaction */
+#define SEARCH_SEED		0x5345415243484e47ULL	/* "SEARCHNG" */
+#define SEARCH_T0		1704067200	/* 2024-01-01T00:00:00Z */
+#define SEARCH_DAY		86400
+
+static const struct {
+	const char	*name;
+	const char	*platform;
+	const char	*display;
+	unsigned	 weight;	/* share of the items, percent */
+} search_accounts[] = {
+	{ "city-facebook", "facebook", "City of Springfield", 35 },
+	{ "police-facebook", "facebook", "Springfield Police", 20 },
+	{ "parks-facebook", "facebook", "Springfield Parks", 10 },
+	{ "city-mastodon", "mastodon", "city", 20 },
+	{ "library-mastodon", "mastodon", "library", 10 },
+	{ "fire-mastodon", "mastodon", "fire", 5 },
+};
+
+/* The commonest words first, then city words; the rest are made up. */
+static const char *search_common[] = {
+	"the", "to", "and", "a", "of", "is", "in", "for", "on", "this",
+	"you", "it", "we", "that", "be", "are", "with", "at", "not", "our",
+	"will", "have", "please", "city", "thank", "they", "from", "what",
+	"when", "can", "there", "why", "so", "just", "all", "about", "who",
+	"more", "no", "get", "park", "road", "street", "council", "meeting",
+	"parking", "water", "police", "people", "traffic", "tonight", "today",
+	"snow", "trash", "pickup", "library", "school", "mayor", "budget",
+	"tax", "permit", "zoning", "hearing", "public", "agenda", "vote",
+	"neighborhood", "sidewalk", "bike", "lane", "crossing", "festival",
+	"fireworks", "noise", "complaint", "report", "online", "broken",
+	"streetlight", "tree", "fee", "increase", "recycling", "downtown",
+	"development", "affordable", "housing", "rent", "pothole", "closure",
+	"detour", "bus", "route", "schedule", "storm", "flood", "power",
+	"outage", "repair", "crews", "bridge", "construction", "garage",
+	"playground", "pool", "summer", "winter", "holiday", "parade",
+	"election", "ballot", "candidate", "ordinance", "resolution",
+	"contract", "audit", "salary", "overtime", "grant", "federal",
+	"county", "state", "emergency", "shelter", "warming", "center",
+	"hydrant", "sewer", "drainage", "curb", "crosswalk", "signal",
+	"speed", "camera", "ticket", "fine", "towing", "lot", "meter",
+	"transparency", "records", "request", "lawsuit", "settlement",
+	"caf\xc3\xa9", "na\xc3\xafve", "r\xc3\xa9sum\xc3\xa9",
+};
+
+static const char *search_syll[] = {
+	"ka", "lo", "mer", "ti", "san", "do", "ra", "vel", "qui", "no",
+	"bar", "es", "un", "dor", "pi", "ta", "lin", "ko", "su", "ver",
+	"ma", "ne", "ol", "gra", "fi", "ze", "hu", "ban", "tor", "ly",
+};
+
+static const char *search_first[] = {
+	"Maria", "James", "Aiyana", "Chen", "Fatima", "Olu", "Sofia", "Liam",
+	"Noa", "Dmitri", "Priya", "Jos\xc3\xa9", "Ngozi", "Emma", "Hiroshi",
+	"Zo\xc3\xab", "Mateo", "Anika", "Kwame", "Ingrid", "Luis", "Mei",
+	"Tom\xc3\xa1s", "Sam", "Grace", "Omar", "Lucia", "Ethan", "Amara",
+	"Yusuf", "Hana", "Diego", "Keiko", "Nora", "Pavel", "Rosa", "Tariq",
+	"Vera", "Wen", "Zara", "Ada", "Ben", "Cleo", "Dev", "Eli", "Fern",
+	"Gus", "Ivy", "Jon", "Kai", "Lena", "Milo", "Nia", "Otto", "Pia",
+	"Quinn", "Raj", "Sue", "Ty", "Uma",
+};
+
+static const char *search_last[] = {
+	"Garcia", "Smith", "Begay", "Nguyen", "Okafor", "Kowalski",
+	"Johansson", "M\xc3\xbcller", "Patel", "O'Brien", "Rossi", "Tanaka",
+	"Haddad", "Ivanova", "Dubois", "Mendoza", "Walker", "Lee", "Silva",
+	"Novak", "Brown", "Jones", "Miller", "Davis", "Wilson", "Moore",
+	"Taylor", "Anderson", "Thomas", "Jackson", "White", "Harris",
+	"Martin", "Thompson", "Clark", "Lewis", "Robinson", "Young", "Allen",
+	"King", "Wright", "Scott", "Torres", "Hill", "Green", "Adams",
+	"Baker", "Nelson", "Carter", "Mitchell", "Perez", "Roberts", "Turner",
+	"Phillips", "Campbell", "Parker", "Evans", "Edwards", "Collins",
+	"Stewart",
+};
+
+static const char *search_instances[] = {
+	"social.example", "town.example", "mastodon.example",
+	"civic.example", "fediverse.example",
+};
+
+struct search_post {
+	char		 id[40];
+	char		 last_comment[40];	/* "" = none yet */
+};
+
+struct search_gen {
+	struct gen	 g;		/* splitmix64 state and helpers above */
+	char		*vocab[SEARCH_VOCAB];
+	double		 cdf[SEARCH_VOCAB];
+	struct search_post ring[ARRAY_SIZE(search_accounts)][SEARCH_RING];
+	unsigned	 nring[ARRAY_SIZE(search_accounts)];
+	uint64_t	 serial;
+	int64_t		 clock;
+	char		*bigrams[1024];	/* phrases taken from real texts */
+	size_t		 nbigrams;
+};
+
+static void
+search_gen_init(struct search_gen *sg)
+{
+	size_t i, k, nsyll;
+	double sum = 0.0;
+	struct buf b;
+
+	memset(sg, 0, sizeof(*sg));
+	sg->g.s = SEARCH_SEED;
+	sg->clock = SEARCH_T0;
+	for (i = 0; i < SEARCH_VOCAB; i++) {
+		if (i < ARRAY_SIZE(search_common)) {
+			sg->vocab[i] = xstrdup(search_common[i]);
+		} else {
+			buf_init(&b, 0);
+			nsyll = 2 + gen_below(&sg->g, 3);
+			for (k = 0; k < nsyll; k++)
+				buf_puts(&b, search_syll[gen_below(&sg->g,
+				    ARRAY_SIZE(search_syll))]);
+			sg->vocab[i] = buf_steal(&b, NULL);
+		}
+		sum += 1.0 / (double)(i + 1);
+		sg->cdf[i] = sum;
+	}
+	for (i = 0; i < SEARCH_VOCAB; i++)
+		sg->cdf[i] /= sum;
+}
+
+static void
+search_gen_free(struct search_gen *sg)
+{
+	size_t i;
+
+	for (i = 0; i < SEARCH_VOCAB; i++)
+		free(sg->vocab[i]);
+	for (i = 0; i < sg->nbigrams; i++)
+		free(sg->bigrams[i]);
+}
+
+/* A word index drawn with Zipf's law (s = 1). */
+static size_t
+search_zipf(struct search_gen *sg)
+{
+	double u = (double)(gen_next(&sg->g) >> 11) / 9007199254740992.0;
+	size_t lo = 0, hi = SEARCH_VOCAB - 1, mid;
+
+	while (lo < hi) {
+		mid = (lo + hi) / 2;
+		if (sg->cdf[mid] < u)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* A word of rank 50..5000, log-uniform: what a clerk searches for. */
+static const char *
+search_term(struct search_gen *sg)
+{
+	double u = (double)gen_below(&sg->g, 1000000) / 1e6;
+	size_t rank = (size_t)(50.0 * pow(100.0, u));
+
+	return sg->vocab[rank < SEARCH_VOCAB ? rank : SEARCH_VOCAB - 1];
+}
+
+/* 5..60 words, some punctuation and line breaks. */
+static char *
+search_text(struct search_gen *sg)
+{
+	size_t n = 5 + gen_below(&sg->g, 56), i, w, prev = 0;
+	struct buf b;
+
+	buf_init(&b, 0);
+	for (i = 0; i < n; i++) {
+		w = search_zipf(sg);
+		if (i > 0)
+			buf_puts(&b, gen_below(&sg->g, 30) == 0 ? ".\n" :
+			    gen_below(&sg->g, 12) == 0 ? ", " : " ");
+		buf_puts(&b, sg->vocab[w]);
+		if (i > 0 && prev >= 20 && w >= 20 &&
+		    sg->nbigrams < ARRAY_SIZE(sg->bigrams) &&
+		    gen_below(&sg->g, 500) == 0)
+			sg->bigrams[sg->nbigrams++] = xasprintf("\"%s %s\"",
+			    sg->vocab[prev], sg->vocab[w]);
+		prev = w;
+	}
+	if (gen_below(&sg->g, 8) == 0)
+		buf_puts(&b, gen_below(&sg->g, 2) ? "!" : "?");
+	return buf_steal(&b, NULL);
+}
+
+static void
+search_resident(struct search_gen *sg, int mastodon, char *buf, size_t len)
+{
+	uint32_t r = gen_below(&sg->g, 10) < 3 ? gen_below(&sg->g, 500) :
+	    gen_below(&sg->g, SEARCH_RESIDENTS);
+	const char *first = search_first[r % ARRAY_SIZE(search_first)];
+	const char *last = search_last[(r / ARRAY_SIZE(search_first)) %
+	    ARRAY_SIZE(search_last)];
+
+	if (mastodon)
+		snprintf(buf, len, "%c%s%u@%s", first[0] | 0x20, last, r,
+		    search_instances[r % ARRAY_SIZE(search_instances)]);
+	else
+		snprintf(buf, len, "%s %s", first, last);
+}
+
+static void
+search_die_sql(sqlite3 *db, const char *what)
+{
+	fprintf(stderr, "bench: search: %s: %s\n", what, sqlite3_errmsg(db));
+	exit(1);
+}
+
+static sqlite3_stmt *
+search_stmt(sqlite3 *db, const char *sql)
+{
+	sqlite3_stmt *st;
+
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+		search_die_sql(db, sql);
+	return st;
+}
+
+static void
+search_step(sqlite3 *db, sqlite3_stmt *st, const char *what)
+{
+	if (sqlite3_step(st) != SQLITE_DONE)
+		search_die_sql(db, what);
+	sqlite3_reset(st);
+}
+
+static void
+search_exec(sqlite3 *db, const char *sql)
+{
+	if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
+		search_die_sql(db, sql);
+}
+
+/* The generator calls of the version loop below, without the index. */
+static void
+search_dry_versions(struct search_gen *sg, unsigned nv, int64_t *seq,
+    char **text)
+{
+	unsigned v;
+	char *edit;
+
+	for (v = 0; v < nv; v++) {
+		(*seq)++;
+		if (v > 0) {
+			edit = xasprintf("%s %s (edited)", *text,
+			    sg->vocab[search_zipf(sg)]);
+			free(*text);
+			*text = edit;
+		}
+		(void)gen_next(&sg->g);
+	}
+}
+
+/*
+ * Write n items into the index at path (made and migrated by index_open)
+ * and return the versions written; with dry, an index written before by
+ * the same generator is only migrated, and the generator replayed.
+ */
+static int64_t
+search_build(const char *path, long n, struct search_gen *sg, int dry)
+{
+	struct index ix;
+	sqlite3 *db;
+	sqlite3_stmt *st_item, *st_rec, *st_ver, *st_fts;
+	char err[512], pid[40], parent[40], root[40], author[80], url[128];
+	char rid[64];
+	const char *kind, *state;
+	int64_t seq = 0, created, first_seen, last_seen, removed_at;
+	long i;
+	size_t a, k;
+	unsigned w, nv, v, hidden;
+	int r;
+	char *text, *edit;
+	struct search_post *post;
+
+	r = index_open(&ix, path, 0, err, sizeof(err));
+	if (r < 0) {
+		fprintf(stderr, "bench: search: %s\n", err);
+		exit(1);
+	}
+	db = ix.db;
+	st_item = st_rec = st_ver = st_fts = NULL;
+	if (dry)
+		goto generate;
+	search_exec(db, "PRAGMA cache_size = -262144");
+	search_exec(db, "BEGIN");
+	for (a = 0; a < ARRAY_SIZE(search_accounts); a++) {
+		char sql[256];
+
+		snprintf(sql, sizeof(sql), "INSERT INTO accounts(id, name,"
+		    " platform, platform_id) VALUES (%zu, '%s', '%s', '%zu')",
+		    a + 1, search_accounts[a].name,
+		    search_accounts[a].platform, 100000000000 + a);
+		search_exec(db, sql);
+	}
+	search_exec(db, "INSERT INTO segments(id, name, created)"
+	    " VALUES (1, 'seg-000001.warc.gz', 1704067200)");
+	st_item = search_stmt(db, "INSERT INTO items(id, account_id,"
+	    " platform, platform_id, kind, parent_id, root_id, author,"
+	    " author_id, created, url, state, hidden, first_seen, last_seen,"
+	    " first_missing, removed_at, nversions) VALUES (?1, ?2, ?3, ?4,"
+	    " ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?16,"
+	    " ?17)");
+	st_rec = search_stmt(db, "INSERT INTO records(seq, record_id,"
+	    " segment_id, offset, length, sha256, type, date, account_id)"
+	    " VALUES (?1, ?2, 1, ?3, 1200, ?4, 'conversion', ?5, ?6)");
+	st_ver = search_stmt(db, "INSERT INTO versions(id, item_id, seq,"
+	    " hash, captured, platform_time, text) VALUES (?1, ?2, ?1, ?3,"
+	    " ?4, ?5, ?6)");
+	st_fts = search_stmt(db, "INSERT INTO versions_fts(rowid, text,"
+	    " author) VALUES (?1, ?2, ?3)");
+generate:
+	for (i = 1; i <= n; i++) {
+		w = gen_below(&sg->g, 100);
+		for (a = 0; a < ARRAY_SIZE(search_accounts) - 1; a++) {
+			if (w < search_accounts[a].weight)
+				break;
+			w -= search_accounts[a].weight;
+		}
+		sg->clock += 1 + gen_below(&sg->g, 120);
+		created = sg->clock;
+		sg->serial++;
+		parent[0] = root[0] = '\0';
+		if (sg->nring[a] == 0 || gen_below(&sg->g, 25) == 0) {
+			kind = "post";
+			post = &sg->ring[a][sg->nring[a] % SEARCH_RING];
+			sg->nring[a]++;
+			if (strcmp(search_accounts[a].platform, "facebook") ==
+			    0)
+				snprintf(pid, sizeof(pid), "%zu_%llu",
+				    100000000000 + a,
+				    (unsigned long long)(200000000000000 +
+				    sg->serial));
+			else
+				snprintf(pid, sizeof(pid), "%llu",
+				    (unsigned long long)(110000000000000000 +
+				    sg->serial));
+			snprintf(post->id, sizeof(post->id), "%s", pid);
+			post->last_comment[0] = '\0';
+			snprintf(author, sizeof(author), "%s",
+			    search_accounts[a].display);
+		} else {
+			/* Mostly the newest posts get the comments. */
+			k = gen_below(&sg->g, SEARCH_RING);
+			k = k * k / SEARCH_RING;
+			if (k >= sg->nring[a])
+				k = 0;
+			post = &sg->ring[a][(sg->nring[a] - 1 - k) %
+			    SEARCH_RING];
+			snprintf(root, sizeof(root), "%s", post->id);
+			if (post->last_comment[0] != '\0' &&
+			    gen_below(&sg->g, 3) == 0) {
+				kind = "reply";
+				snprintf(parent, sizeof(parent), "%s",
+				    post->last_comment);
+			} else {
+				kind = "comment";
+				snprintf(parent, sizeof(parent), "%s",
+				    post->id);
+			}
+			snprintf(pid, sizeof(pid), "%llu_%llu",
+			    (unsigned long long)(200000000000000 +
+			    sg->serial / 25), (unsigned long long)(300000000000000
+			    + sg->serial));
+			if (strcmp(kind, "comment") == 0)
+				snprintf(post->last_comment,
+				    sizeof(post->last_comment), "%s", pid);
+			search_resident(sg, strcmp(search_accounts[a].platform,
+			    "mastodon") == 0, author, sizeof(author));
+		}
+		snprintf(url, sizeof(url), "https://%s.example/%s",
+		    search_accounts[a].platform, pid);
+		w = gen_below(&sg->g, 1000);
+		nv = w < 20 ? 3 : w < 120 ? 2 : 1;
+		w = gen_below(&sg->g, 1000);
+		hidden = 0;
+		removed_at = 0;
+		if (w < 20) {
+			state = "removed";
+			removed_at = created + SEARCH_DAY + gen_below(&sg->g,
+			    30 * SEARCH_DAY);
+		} else if (w < 30 && strcmp(kind, "post") != 0) {
+			state = "hidden";
+			hidden = 1;
+		} else if (w < 32) {
+			state = "restored";
+		} else {
+			state = nv > 1 ? "edited" : "live";
+		}
+		first_seen = created + 60 + gen_below(&sg->g, 3600);
+		last_seen = first_seen + gen_below(&sg->g, 60 * SEARCH_DAY);
+		text = search_text(sg);
+		if (dry) {
+			search_dry_versions(sg, nv, &seq, &text);
+			free(text);
+			continue;
+		}
+
+		sqlite3_reset(st_item);
+		sqlite3_bind_int64(st_item, 1, i);
+		sqlite3_bind_int64(st_item, 2, (int64_t)a + 1);
+		sqlite3_bind_text(st_item, 3, search_accounts[a].platform, -1,
+		    SQLITE_STATIC);
+		sqlite3_bind_text(st_item, 4, pid, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st_item, 5, kind, -1, SQLITE_STATIC);
+		if (parent[0] != '\0')
+			sqlite3_bind_text(st_item, 6, parent, -1,
+			    SQLITE_STATIC);
+		else
+			sqlite3_bind_null(st_item, 6);
+		if (root[0] != '\0')
+			sqlite3_bind_text(st_item, 7, root, -1, SQLITE_STATIC);
+		else
+			sqlite3_bind_null(st_item, 7);
+		sqlite3_bind_text(st_item, 8, author, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st_item, 9, author, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st_item, 10, created);
+		sqlite3_bind_text(st_item, 11, url, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st_item, 12, state, -1, SQLITE_STATIC);
+		sqlite3_bind_int(st_item, 13, (int)hidden);
+		sqlite3_bind_int64(st_item, 14, first_seen);
+		sqlite3_bind_int64(st_item, 15, last_seen);
+		if (removed_at != 0)
+			sqlite3_bind_int64(st_item, 16, removed_at);
+		else
+			sqlite3_bind_null(st_item, 16);
+		sqlite3_bind_int(st_item, 17, (int)nv);
+		search_step(db, st_item, "insert item");
+
+		for (v = 0; v < nv; v++) {
+			char hash[HASH_HEX_LEN];
+
+			seq++;
+			if (v > 0) {
+				edit = xasprintf("%s %s (edited)", text,
+				    sg->vocab[search_zipf(sg)]);
+				free(text);
+				text = edit;
+			}
+			snprintf(hash, sizeof(hash), "%016llx%016llx"
+			    "%016llx%016llx", (unsigned long long)gen_next(
+			    &sg->g), (unsigned long long)seq,
+			    (unsigned long long)i, (unsigned long long)v);
+			snprintf(rid, sizeof(rid), "urn:uuid:%08llx-0000-7000"
+			    "-8000-%012llx", (unsigned long long)(seq >> 16),
+			    (unsigned long long)seq);
+			sqlite3_reset(st_rec);
+			sqlite3_bind_int64(st_rec, 1, seq);
+			sqlite3_bind_text(st_rec, 2, rid, -1, SQLITE_STATIC);
+			sqlite3_bind_int64(st_rec, 3, seq * 1200);
+			sqlite3_bind_text(st_rec, 4, hash, -1, SQLITE_STATIC);
+			sqlite3_bind_int64(st_rec, 5, first_seen + v * 3600);
+			sqlite3_bind_int64(st_rec, 6, (int64_t)a + 1);
+			search_step(db, st_rec, "insert record");
+			sqlite3_reset(st_ver);
+			sqlite3_bind_int64(st_ver, 1, seq);
+			sqlite3_bind_int64(st_ver, 2, i);
+			sqlite3_bind_text(st_ver, 3, hash, -1, SQLITE_STATIC);
+			sqlite3_bind_int64(st_ver, 4, first_seen + v * 3600);
+			sqlite3_bind_int64(st_ver, 5, created + v * 600);
+			sqlite3_bind_text(st_ver, 6, text, -1, SQLITE_STATIC);
+			search_step(db, st_ver, "insert version");
+			sqlite3_reset(st_fts);
+			sqlite3_bind_int64(st_fts, 1, seq);
+			sqlite3_bind_text(st_fts, 2, text, -1, SQLITE_STATIC);
+			sqlite3_bind_text(st_fts, 3, author, -1,
+			    SQLITE_STATIC);
+			search_step(db, st_fts, "insert fts");
+		}
+		free(text);
+		if (i % SEARCH_BATCH == 0) {
+			search_exec(db, "COMMIT");
+			search_exec(db, "BEGIN");
+		}
+	}
+	if (dry) {
+		index_close(&ix);
+		return seq;
+	}
+	search_exec(db, "COMMIT");
+	sqlite3_finalize(st_item);
+	sqlite3_finalize(st_rec);
+	sqlite3_finalize(st_ver);
+	sqlite3_finalize(st_fts);
+	search_exec(db, "PRAGMA wal_checkpoint(TRUNCATE)");
+	index_close(&ix);
+	return seq;
+}
+
+enum {
+	SHAPE_WORD, SHAPE_PHRASE, SHAPE_PREFIX, SHAPE_OR, SHAPE_TEXT_ACCOUNT,
+	SHAPE_AUTHOR, SHAPE_REMOVED, SHAPE_KIND_DATE, SHAPE_THREAD,
+	SHAPE_RELEVANCE, SHAPE_LIST, SHAPE_COUNT,
+};
+
+static const char *const search_shape_names[SHAPE_COUNT] = {
+	[SHAPE_WORD] = "text: one word",
+	[SHAPE_PHRASE] = "text: \"a phrase\"",
+	[SHAPE_PREFIX] = "text: prefix*",
+	[SHAPE_OR] = "text: w1 OR w2",
+	[SHAPE_TEXT_ACCOUNT] = "text + account + 90 days",
+	[SHAPE_AUTHOR] = "author",
+	[SHAPE_REMOVED] = "only removed (+ page)",
+	[SHAPE_KIND_DATE] = "kind + 30 days",
+	[SHAPE_THREAD] = "comment text --with-thread",
+	[SHAPE_RELEVANCE] = "text, sort relevance",
+	[SHAPE_LIST] = "everything, newest first",
+};
+
+/* The item columns search.c prints, for each row of the page. */
+static const char search_detail_sql[] =
+    "SELECT i.id, i.platform, a.name, i.kind, i.platform_id, i.parent_id,"
+    " i.root_id, i.author, i.author_id, i.created, i.url, i.state,"
+    " i.hidden, i.nversions, i.first_seen, i.last_seen, i.first_missing,"
+    " i.removed_at, (SELECT v.text FROM versions v WHERE v.item_id = i.id"
+    " ORDER BY v.id DESC LIMIT 1) FROM items i JOIN accounts a"
+    " ON a.id = i.account_id WHERE i.id = ?1";
+
+/* Fill the filter and order of run `run` of shape s. */
+static void
+search_shape(struct search_gen *sg, int s, int run, struct query_filter *f,
+    struct query_order *o, char *text, size_t textlen, char *author,
+    size_t authorlen)
+{
+	const char *w;
+	int64_t span = (int64_t)(sg->clock - SEARCH_T0);
+	uint32_t r;
+
+	query_filter_init(f);
+	memset(o, 0, sizeof(*o));
+	o->limit = SEARCH_PAGE;
+	switch (s) {
+	case SHAPE_WORD:
+	case SHAPE_RELEVANCE:
+		snprintf(text, textlen, "%s", search_term(sg));
+		f->text = text;
+		if (s == SHAPE_RELEVANCE) {
+			o->sort = QUERY_SORT_RELEVANCE;
+			o->desc = 1;
+		}
+		break;
+	case SHAPE_PHRASE:
+		snprintf(text, textlen, "%s", sg->nbigrams > 0 ?
+		    sg->bigrams[(size_t)run % sg->nbigrams] :
+		    "\"council meeting\"");
+		f->text = text;
+		break;
+	case SHAPE_PREFIX:
+		do {
+			w = search_term(sg);
+		} while (strlen(w) < 5);
+		snprintf(text, textlen, "%.4s*", w);
+		f->text = text;
+		break;
+	case SHAPE_OR:
+		w = search_term(sg);
+		snprintf(text, textlen, "%s OR %s", w, search_term(sg));
+		f->text = text;
+		break;
+	case SHAPE_TEXT_ACCOUNT:
+		snprintf(text, textlen, "%s", search_term(sg));
+		f->text = text;
+		f->account = search_accounts[(size_t)run %
+		    ARRAY_SIZE(search_accounts)].name;
+		f->from = SEARCH_T0 + (int64_t)gen_below(&sg->g,
+		    (uint32_t)(span - 90 * SEARCH_DAY));
+		f->to = f->from + 90 * SEARCH_DAY;
+		f->has_from = f->has_to = 1;
+		break;
+	case SHAPE_AUTHOR:
+		r = gen_below(&sg->g, SEARCH_RESIDENTS);
+		if (run % 2 == 0)
+			snprintf(author, authorlen, "%s %s",
+			    search_first[r % ARRAY_SIZE(search_first)],
+			    search_last[(r / ARRAY_SIZE(search_first)) %
+			    ARRAY_SIZE(search_last)]);
+		else
+			snprintf(author, authorlen, "%s%u@",
+			    search_last[(r / ARRAY_SIZE(search_first)) %
+			    ARRAY_SIZE(search_last)], r);
+		f->author = author;
+		break;
+	case SHAPE_REMOVED:
+		f->removed = QUERY_ONLY;
+		if (run % 2 == 0)
+			f->account = search_accounts[(size_t)run / 2 %
+			    ARRAY_SIZE(search_accounts)].name;
+		o->offset = (int64_t)(run % 5) * SEARCH_PAGE;
+		o->desc = run % 3 == 0;
+		break;
+	case SHAPE_KIND_DATE:
+		f->kind = (const char *[]){ "post", "comment",
+		    "reply" }[run % 3];
+		f->from = SEARCH_T0 + (int64_t)gen_below(&sg->g,
+		    (uint32_t)(span - 30 * SEARCH_DAY));
+		f->to = f->from + 30 * SEARCH_DAY;
+		f->has_from = f->has_to = 1;
+		break;
+	case SHAPE_THREAD:
+		snprintf(text, textlen, "%s", search_term(sg));
+		f->text = text;
+		f->kind = "comment";
+		f->with_thread = 1;
+		o->limit = 20;
+		break;
+	case SHAPE_LIST:
+		o->desc = 1;
+		o->offset = (int64_t)(run % 10) * SEARCH_PAGE;
+		break;
+	}
+}
+
+static int
+search_cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static int
+search_cmp_i64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static double
+search_pct(double *v, size_t n, double p)
+{
+	size_t i;
+
+	if (n == 0)
+		return 0.0;
+	qsort(v, n, sizeof(*v), search_cmp_double);
+	i = (size_t)(p * (double)(n - 1) + 0.5);
+	return v[i];
+}
+
+/* One search as the CLI runs it; returns the matches counted. */
+static int64_t
+search_once(const char *path, const struct query_filter *f,
+    const struct query_order *o, int64_t *ret_rows)
+{
+	struct query_counts c;
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st, *det;
+	char err[QUERY_ERR_LEN];
+	int64_t rows = 0, total = -1;
+	int r;
+
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) !=
+	    SQLITE_OK)
+		search_die_sql(db, path);
+	sqlite3_busy_timeout(db, 5000);
+	search_exec(db, "BEGIN");
+	r = query_prepare(db, f, o, &st, err, sizeof(err));
+	if (r < 0) {
+		fprintf(stderr, "bench: search: %s (text '%s')\n", err,
+		    f->text != NULL ? f->text : "");
+		exit(1);
+	}
+	det = search_stmt(db, search_detail_sql);
+	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+		total = sqlite3_column_int64(st, QUERY_COL_TOTAL);
+		sqlite3_reset(det);
+		sqlite3_bind_int64(det, 1, sqlite3_column_int64(st,
+		    QUERY_COL_ID));
+		if (sqlite3_step(det) != SQLITE_ROW)
+			search_die_sql(db, "item details");
+		rows++;
+	}
+	if (r != SQLITE_DONE)
+		search_die_sql(db, "search");
+	sqlite3_finalize(det);
+	sqlite3_finalize(st);
+	/* An empty page: no match, or past the end (as search.c does). */
+	if (total < 0) {
+		if (query_count(db, f, &c, err, sizeof(err)) < 0) {
+			fprintf(stderr, "bench: search: %s\n", err);
+			exit(1);
+		}
+		total = c.items;
+	}
+	search_exec(db, "COMMIT");
+	sqlite3_close(db);
+	*ret_rows = rows;
+	return total;
+}
+
+static void
+run_search(const char *parent, int keep)
+{
+	struct search_gen *sg;
+	struct query_filter f;
+	struct query_order o;
+	const char *e, *reuse;
+	char *dir, *path, text[256], author[96], v[64], label[64];
+	double *all, *ms, *cpu, build_s, t_all, c0;
+	int64_t n = SEARCH_ITEMS, runs = SEARCH_RUNS, nver, t0, matches, rows;
+	int64_t *nmatch;
+	size_t nall = 0;
+	int s, i;
+
+	e = getenv("BENCH_SEARCH_ITEMS");
+	if (e != NULL && util_parse_int(e, 0, 100000000, &n) < 0)
+		usage();
+	e = getenv("BENCH_SEARCH_RUNS");
+	if (e != NULL && util_parse_int(e, 1, 100000, &runs) < 0)
+		usage();
+	if (n == 0)
+		return;
+	reuse = getenv("BENCH_SEARCH_DIR");
+	if (reuse != NULL && reuse[0] != '\0') {
+		dir = xstrdup(reuse);
+		keep = 1;
+	} else {
+		reuse = NULL;
+		dir = xasprintf("%s/sunarchive-bench-search.XXXXXX", parent);
+		if (mkdtemp(dir) == NULL)
+			die(dir, errno);
+	}
+	path = xasprintf("%s/%s", dir, INDEX_FILE);
+	sg = xcalloc(1, sizeof(*sg));
+	search_gen_init(sg);
+
+	t0 = mono_ns();
+	nver = search_build(path, (long)n, sg, reuse != NULL);
+	build_s = secs(mono_ns() - t0);
+
+	all = xcalloc((size_t)(runs * SHAPE_COUNT), sizeof(*all));
+	ms = xcalloc((size_t)runs, sizeof(*ms));
+	cpu = xcalloc((size_t)runs, sizeof(*cpu));
+	nmatch = xcalloc((size_t)runs, sizeof(*nmatch));
+	printf("\nsearch: %lld items (%lld versions), index %.0f MiB, %s"
+	    " %.1f s; %lld runs per shape, each a fresh read-only"
+	    " connection: page of %d (with counts) and its items\n",
+	    (long long)n, (long long)nver, mib(file_bytes(dir, INDEX_FILE)),
+	    reuse != NULL ? "reused (BENCH_SEARCH_DIR), replayed in" :
+	    "built in", build_s, (long long)runs, SEARCH_PAGE);
+	printf("%-28s %7s %7s %7s %8s %8s  %-9s %s\n", "shape", "p50 ms",
+	    "p95 ms", "max ms", "cpu p95", "matches", "target", "result");
+	t_all = 0.0;
+	for (s = 0; s < SHAPE_COUNT; s++) {
+		for (i = 0; i < runs; i++) {
+			search_shape(sg, s, i, &f, &o, text, sizeof(text),
+			    author, sizeof(author));
+			t0 = mono_ns();
+			c0 = cpu_s();
+			matches = search_once(path, &f, &o, &rows);
+			ms[i] = (double)(mono_ns() - t0) / 1e6;
+			cpu[i] = (cpu_s() - c0) * 1e3;
+			all[nall++] = ms[i];
+			nmatch[i] = matches;
+			t_all += ms[i];
+		}
+		{
+			double p50, p95, mx;
+			int64_t med;
+
+			p50 = search_pct(ms, (size_t)runs, 0.50);
+			p95 = search_pct(ms, (size_t)runs, 0.95);
+			mx = ms[runs - 1];
+			qsort(nmatch, (size_t)runs, sizeof(*nmatch),
+			    search_cmp_i64);
+			med = nmatch[runs / 2];
+			snprintf(v, sizeof(v), "%lld", (long long)med);
+			printf("%-28s %7.1f %7.1f %7.1f %8.1f %8s  %-9s %s\n",
+			    search_shape_names[s], p50, p95, mx,
+			    search_pct(cpu, (size_t)runs, 0.95), v,
+			    "p95 < 100", p95 < SEARCH_TARGET_MS ? "ok" :
+			    "MISSED");
+		}
+	}
+	snprintf(label, sizeof(label), "all shapes (%zu runs)", nall);
+	{
+		double p50 = search_pct(all, nall, 0.50);
+		double p95 = search_pct(all, nall, 0.95);
+
+		printf("%-28s %7.1f %7.1f %7.1f %8s %8s  %-9s %s\n", label,
+		    p50, p95, all[nall - 1], "", "", "p95 < 100",
+		    p95 < SEARCH_TARGET_MS ? "ok" : "MISSED");
+	}
+	printf("  (matches: median items matching per run; total search time"
+	    " %.1f s)\n", t_all / 1e3);
+	free(all);
+	free(ms);
+	free(cpu);
+	free(nmatch);
+	search_gen_free(sg);
+	free(sg);
+	if (keep)
+		printf("kept %s\n", dir);
+	else
+		nftw(dir, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+	free(path);
+	free(dir);
+}
+
+/* ---- export: a 10,000-version request package ------------------------- */
+
+/*
+ * An archive of EXPORT_VERSIONS item versions written through the store
+ * API as capture writes them: per page of `page` items a request and
+ * response record (the page's JSON), each item's version referring to
+ * that response, one in five items edited (a second version), a media
+ * download (request and response) every EXPORT_MEDIA_EVERY items, a
+ * removal event every EXPORT_REMOVED_EVERY items. Then the whole of it
+ * is exported as one package (export_run(), as 'sunarchive export --all'
+ * does), timed from the call to the renamed file: .zip, then redacted
+ * as .tar.gz for comparison.
+ */
+#define EXPORT_VERSIONS		10000
+#define EXPORT_MEDIA_EVERY	50
+#define EXPORT_MEDIA_BYTES	(24 * 1024)
+#define EXPORT_REMOVED_EVERY	97
+#define TARGET_EXPORT_S		10.0
+
+static void
+export_version(struct store *st, const struct item *it, const char *canon,
+    const char *text, const char *source)
+{
+	struct rec_meta m;
+	char hash[HASH_HEX_LEN];
+	int r;
+
+	hash_sha256_hex(canon, strlen(canon), hash);
+	record_meta_init(&m, REC_VERSION);
+	m.account = ACCOUNT;
+	m.platform = PLATFORM;
+	m.item_id = it->id;
+	m.item_kind = it->kind;
+	m.parent_id = it->parent[0] != '\0' ? it->parent : NULL;
+	m.root_id = it->root[0] != '\0' ? it->root : NULL;
+	m.author = it->author;
+	m.author_id = it->author_id;
+	m.created = it->created;
+	m.url = it->url;
+	m.refers_to = source;
+	m.text = text;
+	memcpy(m.content_hash, hash, sizeof(hash));
+	r = store_add(st, &m, "application/json", canon, strlen(canon), -1);
+	if (r < 0)
+		die("store_add (version)", r);
+}
+
+/* A request and response pair; the response's record id to ret_id. */
+static void
+export_exchange(struct store *st, const char *url, const char *ctype,
+    const void *body, size_t n, const char *media_key, const char *item_id,
+    char ret_id[RECORD_ID_LEN])
+{
+	struct rec_meta req, res;
+	struct buf head, blk;
+	int r;
+
+	record_meta_init(&req, REC_REQUEST);
+	record_meta_init(&res, REC_RESPONSE);
+	req.account = res.account = ACCOUNT;
+	req.target_uri = res.target_uri = url;
+	req.concurrent_to = res.record_id;
+	res.concurrent_to = req.record_id;
+	res.media_key = media_key;
+	res.item_id = media_key != NULL ? item_id : NULL;
+	res.platform = media_key != NULL ? PLATFORM : NULL;
+	buf_init(&head, 0);
+	buf_printf(&head, "GET %s HTTP/1.1\r\nHost: graph.facebook.com\r\n"
+	    "User-Agent: sunarchive-bench\r\n\r\n", url);
+	r = store_add(st, &req, "application/http; msgtype=request",
+	    head.data, head.len, -1);
+	if (r < 0)
+		die("store_add (request)", r);
+	buf_reset(&head);
+	buf_printf(&head, "HTTP/1.1 200 OK\r\nContent-Type: %s\r\n"
+	    "Content-Length: %zu\r\n\r\n", ctype, n);
+	buf_init(&blk, 0);
+	buf_append(&blk, head.data, head.len);
+	buf_append(&blk, body, n);
+	r = store_add(st, &res, "application/http; msgtype=response",
+	    blk.data, blk.len, (long)head.len);
+	if (r < 0)
+		die("store_add (response)", r);
+	memcpy(ret_id, res.record_id, RECORD_ID_LEN);
+	buf_release(&head);
+	buf_release(&blk);
+}
+
+static void
+export_removed(struct store *st, const struct item *it)
+{
+	struct rec_meta m;
+	char t[32], *block;
+	int r;
+
+	record_meta_init(&m, REC_EVENT);
+	m.account = ACCOUNT;
+	m.platform = PLATFORM;
+	m.event = "removed";
+	m.item_id = it->id;
+	m.item_kind = it->kind;
+	util_format_time(m.date - 60, t, sizeof(t));
+	block = xasprintf("{\"account\":\"%s\",\"event\":\"removed\","
+	    "\"first_missing\":\"%s\",\"item\":\"%s\",\"last_seen\":\"%s\"}",
+	    ACCOUNT, t, it->id, t);
+	r = store_add(st, &m, "application/json", block, strlen(block), -1);
+	free(block);
+	if (r < 0)
+		die("store_add (event)", r);
+}
+
+/* Build the archive in dir; the numbers of what it holds. */
+static void
+export_build(const char *dir, struct item *chunk, long *ret_items,
+    long *ret_media, long *ret_removed)
+{
+	struct store_recovery rec;
+	struct store st;
+	struct gen *g = xmalloc(sizeof(*g));
+	struct buf body;
+	unsigned char *media = xmalloc(EXPORT_MEDIA_BYTES);
+	char err[512], source[RECORD_ID_LEN], mid[RECORD_ID_LEN], url[128];
+	char key[32], hash[HASH_HEX_LEN], *edit;
+	long versions = 0, items = 0, nmedia = 0, removed = 0, k, i, j;
+	int64_t acct;
+	json_t *c;
+
+	if (store_open(&st, dir, 1024ULL * 1024 * 1024, 86400,
+	    "software: sunarchive-bench\r\n", &rec, err, sizeof(err)) < 0) {
+		fprintf(stderr, "bench: %s\n", err);
+		die("store_open", EIO);
+	}
+	free(rec.torn_path);
+	if (index_account(&st.ix, ACCOUNT, PLATFORM, PAGE_ID, &acct) < 0)
+		die("index_account", EIO);
+	for (j = 0; j < EXPORT_MEDIA_BYTES; j++)
+		media[j] = (unsigned char)(j * 131 + (j >> 7));
+	memcpy(media, "\xff\xd8\xff\xe0", 4);	/* a JPEG to the eye */
+	gen_init(g);
+	buf_init(&body, 0);
+	while (versions < EXPORT_VERSIONS) {
+		k = page < CHUNK ? page : CHUNK;
+		for (i = 0; i < k; i++)
+			gen_item(g, &chunk[i]);
+		buf_reset(&body);
+		buf_puts(&body, "{\"data\":[");
+		for (i = 0; i < k; i++) {
+			if (i > 0)
+				buf_puts(&body, ",");
+			buf_append(&body, chunk[i].canon, chunk[i].canon_len);
+		}
+		buf_puts(&body, "]}");
+		snprintf(url, sizeof(url), "https://graph.facebook.com/v25.0/"
+		    "%s/feed?after=%ld", PAGE_ID, items);
+		export_exchange(&st, url, "application/json", body.data,
+		    body.len, NULL, NULL, source);
+		for (i = 0; i < k && versions < EXPORT_VERSIONS; i++) {
+			export_version(&st, &chunk[i], chunk[i].canon,
+			    chunk[i].text, source);
+			versions++;
+			items++;
+			if (versions < EXPORT_VERSIONS && gen_below(g, 5) == 0) {
+				/* An edit: the text changes. */
+				c = json_loads(chunk[i].canon, 0, NULL);
+				json_object_set_new(c, "text", json_pack(
+				    "s++", chunk[i].text, " ", "(edited)"));
+				edit = record_canonical(c, hash);
+				export_version(&st, &chunk[i], edit,
+				    json_string_value(json_object_get(c,
+				    "text")), source);
+				json_decref(c);
+				free(edit);
+				versions++;
+			}
+			if (items % EXPORT_MEDIA_EVERY == 0) {
+				snprintf(key, sizeof(key), "9%09ld", items);
+				snprintf(url, sizeof(url), "https://scontent."
+				    "example.net/v/%s_n.jpg", key);
+				export_exchange(&st, url, "image/jpeg", media,
+				    EXPORT_MEDIA_BYTES, key, chunk[i].id, mid);
+				nmedia++;
+			}
+			if (items % EXPORT_REMOVED_EVERY == 0) {
+				export_removed(&st, &chunk[i]);
+				removed++;
+			}
+		}
+		if (store_commit(&st) < 0)
+			die("store_commit", st.err);
+		for (i = 0; i < k; i++)
+			item_free(&chunk[i]);
+	}
+	store_close(&st);
+	buf_release(&body);
+	free(media);
+	free(g);
+	*ret_items = items;
+	*ret_media = nmedia;
+	*ret_removed = removed;
+}
+
+/* Export everything in dir to out; the seconds it took. */
+static double
+export_time(const char *dir, const char *out, unsigned redact,
+    struct export_result *res)
+{
+	struct query_filter f;
+	struct export_opts o;
+	sqlite3 *db;
+	char *path, err[EXPORT_ERR_LEN];
+	int64_t t0;
+	int r;
+
+	path = xasprintf("%s/%s", dir, INDEX_FILE);
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) !=
+	    SQLITE_OK)
+		die(path, EIO);
+	free(path);
+	query_filter_init(&f);
+	memset(&o, 0, sizeof(o));
+	o.state_dir = dir;
+	o.out = out;
+	o.filter = &f;
+	o.request_id = "PRR-2026-0001";
+	o.description = "bench: every archived item";
+	o.redact = redact;
+	o.tool_version = "bench";
+	o.now = util_now();
+	t0 = mono_ns();
+	r = export_run(db, &o, res, err, sizeof(err));
+	t0 = mono_ns() - t0;
+	sqlite3_close(db);
+	if (r < 0) {
+		fprintf(stderr, "bench: export: %s\n", err);
+		die("export_run", r);
+	}
+	return secs(t0);
+}
+
+static void
+run_export(const char *parent, int keep)
+{
+	struct export_result zip, tgz;
+	struct item *chunk = xcalloc(CHUNK, sizeof(*chunk));
+	char *dir, *out, v[64];
+	long items = 0, nmedia = 0, removed = 0;
+	double t_zip, t_tgz;
+
+	dir = xasprintf("%s/sunarchive-bench-export.XXXXXX", parent);
+	if (mkdtemp(dir) == NULL)
+		die(dir, errno);
+	export_build(dir, chunk, &items, &nmedia, &removed);
+	free(chunk);
+	out = xasprintf("%s/request.zip", dir);
+	t_zip = export_time(dir, out, 0, &zip);
+	free(out);
+	out = xasprintf("%s/request-redacted.tar.gz", dir);
+	t_tgz = export_time(dir, out, REDACT_F_AUTO, &tgz);
+	free(out);
+
+	printf("\nexport: %d versions of %ld items (%lld threads), %ld media,"
+	    " %ld removed, archive and index %.1f MiB\n", EXPORT_VERSIONS, items,
+	    (long long)zip.threads, nmedia, removed, mib(tree_bytes(dir) -
+	    zip.bytes - tgz.bytes));
+	row("benchmark", "value", "target", "result");
+	snprintf(v, sizeof(v), "%.2f s", t_zip);
+	row("export 10,000-version package (.zip)", v, "< 10 s",
+	    t_zip < TARGET_EXPORT_S ? "ok" : "MISSED");
+	snprintf(v, sizeof(v), "%.1f MiB", mib(zip.bytes));
+	row("  package size", v, "", "");
+	snprintf(v, sizeof(v), "%llu", (unsigned long long)
+	    zip.payload_files);
+	row("  payload files", v, "", "");
+	snprintf(v, sizeof(v), "%lld", (long long)zip.warc_records);
+	row("  WARC records copied", v, "", "");
+	snprintf(v, sizeof(v), "%.2f s", t_tgz);
+	row("  same, --redact, .tar.gz", v, "", "");
+	if (keep)
+		printf("kept %s\n", dir);
+	else
+		nftw(dir, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+	free(dir);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -895,6 +2021,9 @@ main(int argc, char **argv)
 		    " record(s) recovered at start)\n", mib(size),
 		    (unsigned long long)recovered);
 	}
+
+	run_search(parent, keep);
+	run_export(parent, keep);
 
 	if (keep) {
 		printf("kept %s\n", state);

@@ -302,7 +302,7 @@ class CityScenario(unittest.TestCase):
         for a in st["accounts"]:
             self.assertEqual(a["status"], "ok", a)
         r = self.d.cli("search", "--text", "pothole", "--json", check=True)
-        found = json.loads(r.stdout)
+        found = json.loads(r.stdout)["items"]
         self.assertTrue(found)
         want = {t["id"] for t in self.truth
                 if any("pothole" in v["text"].lower()
