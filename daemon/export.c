@@ -311,6 +311,37 @@ xf_printf(struct xfile *xf, const char *fmt, ...)
 	free(big);
 }
 
+/* Append what src holds (memory and spill file) to dst. 0 or -errno. */
+static int
+xf_append(struct xfile *dst, struct xfile *src)
+{
+	char *chunk;
+	ssize_t got;
+	off_t off = 0;
+
+	if (src->err != 0)
+		return src->err;
+	if (src->fd >= 0) {
+		chunk = xmalloc(COPY_CHUNK);
+		for (;;) {
+			got = pread(src->fd, chunk, COPY_CHUNK, off);
+			if (got < 0 && errno == EINTR)
+				continue;
+			if (got < 0) {
+				free(chunk);
+				return -errno;
+			}
+			if (got == 0)
+				break;
+			xf_write(dst, chunk, (size_t)got);
+			off += got;
+		}
+		free(chunk);
+	}
+	xf_write(dst, src->mem.data, src->mem.len);
+	return dst->err;
+}
+
 /* ---- text: UTF-8, HTML, CSV, names, times ---------------------------- */
 
 /*
@@ -540,7 +571,7 @@ struct xitem {
 struct xthread {
 	size_t		 first;		/* into the sorted items */
 	size_t		 n;
-	char		*file;		/* "threads/NAME.html" */
+	char		*file;		/* "data/threads/NAME.html" */
 	int64_t		 created;
 };
 
@@ -577,7 +608,7 @@ struct export {
 	struct xfile		 manifest;
 	struct xfile		 csv;
 	struct xfile		 redlog;
-	struct buf		 index_rows;	/* index.html thread rows */
+	struct xfile		 index_rows;	/* index.html thread rows */
 	int64_t			*seqs;		/* records for the WARC copy */
 	size_t			 nseqs;
 	size_t			 capseqs;
@@ -606,8 +637,6 @@ struct export {
 	/* Checkpoint files produced (for the certificate, VERIFY.txt). */
 	json_t			*checkpoints;
 	int64_t			 leaves;	/* ledger leaves to cover */
-	unsigned char		*token;		/* the .tsr, if any */
-	size_t			 token_len;
 	struct tsa_info		 token_info;
 	int			 have_ca;
 };
@@ -1748,6 +1777,7 @@ ex_versions(struct export *ex, struct xfile *pg, struct xitem *it,
 	json_t *content;
 	const char *text, *author, *cw;
 	char *json = NULL, *file, *xtext = NULL, t[32], hash[HASH_HEX_LEN];
+	char bhash[HASH_HEX_LEN];
 	size_t nhits = 0, nmore = 0;
 	int64_t k = 0, captured, ptime, source;
 	int rc, r = 0;
@@ -1765,6 +1795,13 @@ ex_versions(struct export *ex, struct xfile *pg, struct xitem *it,
 			r = ex_read(ex, &l, &p);
 		if (r < 0)
 			break;
+		hash_sha256_hex(p.block, p.block_len, bhash);
+		if (strcmp(bhash, hash) != 0) {
+			warc_parsed_release(&p);
+			r = ex_mismatch(ex, &l, "holds other content than its"
+			    " version's hash in the index");
+			break;
+		}
 		content = json_loadb(p.block, p.block_len,
 		    JSON_REJECT_DUPLICATES, NULL);
 		if (!json_is_object(content)) {
@@ -2116,7 +2153,7 @@ ex_thread(struct export *ex, const struct xthread *t)
 	struct xitem **items = ex->sorted + t->first, **byid, key, *kp, **hit;
 	struct xitem *post = is_root(items[0]) ? items[0] : NULL;
 	struct frame *stack;
-	struct xfile pg;
+	struct xfile pg, *row;
 	char *title, tc[32];
 	size_t i;
 	int r = 0;
@@ -2187,55 +2224,44 @@ ex_thread(struct export *ex, const struct xthread *t)
 	if (r < 0)
 		return r;
 
-	buf_puts(&ex->index_rows, "<tr><td><a href=\"");
-	{
-		struct xfile row;
+	row = &ex->index_rows;
+	xf_puts(row, "<tr><td><a href=\"");
+	put_html(row, t->file + strlen("data/"));
+	xf_puts(row, "\">");
+	put_html(row, items[0]->account);
+	xf_puts(row, " &middot; ");
+	put_html(row, items[0]->root_key);
+	xf_puts(row, "</a></td><td>");
+	put_html(row, items[0]->platform);
+	xf_printf(row, "</td><td>%s</td><td>", tfmt(t->created, tc,
+	    sizeof(tc), "unknown"));
+	if (ex->excerpt != NULL) {
+		size_t n = 0, c = 0, len, all = strlen(ex->excerpt);
+		uint32_t cp;
 
-		/* Escape into the rows buffer through a small xfile. */
-		xf_init(&row, ex->outdir);
-		put_html(&row, t->file + strlen("data/"));
-		xf_puts(&row, "\">");
-		put_html(&row, items[0]->account);
-		xf_puts(&row, " &middot; ");
-		put_html(&row, items[0]->root_key);
-		xf_puts(&row, "</a></td><td>");
-		put_html(&row, items[0]->platform);
-		xf_printf(&row, "</td><td>%s</td><td>", tfmt(t->created, tc,
-		    sizeof(tc), "unknown"));
-		if (ex->excerpt != NULL) {
-			size_t n = 0, c = 0, len, all = strlen(ex->excerpt);
-			uint32_t cp;
-
-			/* The first EXCERPT_CHARS characters. */
-			while (n < all && c < EXCERPT_CHARS) {
-				len = u8_decode((const unsigned char *)
-				    ex->excerpt + n, all - n, &cp);
-				n += len > 0 ? len : 1;
-				c++;
-			}
-			put_text(&row, ex->excerpt, n, TEXT_HTML);
-			if (ex->excerpt[n] != '\0')
-				xf_puts(&row, "&hellip;");
+		/* The first EXCERPT_CHARS characters. */
+		while (n < all && c < EXCERPT_CHARS) {
+			len = u8_decode((const unsigned char *)ex->excerpt + n,
+			    all - n, &cp);
+			n += len > 0 ? len : 1;
+			c++;
 		}
-		xf_printf(&row, "</td><td>%lld", (long long)ex->t_items);
-		if (ex->t_context > 0)
-			xf_printf(&row, " (%lld context)",
-			    (long long)ex->t_context);
-		xf_printf(&row, "</td><td>%lld</td><td>",
-		    (long long)ex->t_versions);
-		if (ex->t_edited > 0)
-			xf_printf(&row, "%lld edited ",
-			    (long long)ex->t_edited);
-		if (ex->t_removed > 0)
-			xf_printf(&row, "<strong>%lld removed</strong> ",
-			    (long long)ex->t_removed);
-		if (ex->t_hidden > 0)
-			xf_printf(&row, "%lld hidden",
-			    (long long)ex->t_hidden);
-		xf_puts(&row, "</td></tr>\n");
-		buf_append(&ex->index_rows, row.mem.data, row.mem.len);
-		xf_release(&row);
+		put_text(row, ex->excerpt, n, TEXT_HTML);
+		if (n < all)
+			xf_puts(row, "&hellip;");
 	}
+	xf_printf(row, "</td><td>%lld", (long long)ex->t_items);
+	if (ex->t_context > 0)
+		xf_printf(row, " (%lld context)", (long long)ex->t_context);
+	xf_printf(row, "</td><td>%lld</td><td>", (long long)ex->t_versions);
+	if (ex->t_edited > 0)
+		xf_printf(row, "%lld edited ", (long long)ex->t_edited);
+	if (ex->t_removed > 0)
+		xf_printf(row, "<strong>%lld removed</strong> ",
+		    (long long)ex->t_removed);
+	if (ex->t_hidden > 0)
+		xf_printf(row, "%lld hidden", (long long)ex->t_hidden);
+	xf_puts(row, "</td></tr>\n");
 	ex->res->threads++;
 	return 0;
 }
@@ -3045,6 +3071,7 @@ ex_index(struct export *ex)
 	struct xfile pg;
 	char t[32];
 	size_t i;
+	int r;
 
 	xf_init(&pg, ex->outdir);
 	ex_page_head(ex, &pg, "Public records response package", NULL);
@@ -3081,7 +3108,12 @@ ex_index(struct export *ex)
 	    "<tr><th>thread</th><th>platform</th><th>created</th>"
 	    "<th>post</th><th>items</th><th>versions</th><th>marked</th>"
 	    "</tr>\n");
-	xf_write(&pg, ex->index_rows.data, ex->index_rows.len);
+	r = xf_append(&pg, &ex->index_rows);
+	if (r < 0) {
+		xf_release(&pg);
+		return ex_fail(ex, r, "cannot read back a temporary file: %s",
+		    strerror(-r));
+	}
 	xf_puts(&pg, "</table>\n<h2>What this package holds</h2>\n<p>A BagIt"
 	    " bag (RFC 8493): the files below data/ are listed with their"
 	    " SHA-256 in manifest-sha256.txt next to the data directory;"
@@ -3572,7 +3604,6 @@ export_run(sqlite3 *db, const struct export_opts *o,
 	err[0] = '\0';
 	buf_init(&ex.stored, 0);
 	buf_init(&ex.plain, 0);
-	buf_init(&ex.index_rows, 0);
 	r = ex_check_opts(&ex);
 	if (r < 0)
 		return r;
@@ -3588,6 +3619,7 @@ export_run(sqlite3 *db, const struct export_opts *o,
 	xf_init(&ex.manifest, ex.outdir);
 	xf_init(&ex.csv, ex.outdir);
 	xf_init(&ex.redlog, ex.outdir);
+	xf_init(&ex.index_rows, ex.outdir);
 
 	/* One snapshot of a live index for the whole package. */
 	if (sqlite3_get_autocommit(db)) {
@@ -3656,7 +3688,6 @@ out:
 	free(ex.archive_dir);
 	free(ex.outdir);
 	free(ex.root);
-	free(ex.token);
 	json_decref(ex.checkpoints);
 	strset_release(&ex.names);
 	strset_release(&ex.accounts);
@@ -3665,7 +3696,7 @@ out:
 	xf_release(&ex.redlog);
 	buf_release(&ex.stored);
 	buf_release(&ex.plain);
-	buf_release(&ex.index_rows);
+	xf_release(&ex.index_rows);
 	/* -ENOENT means "nothing matches"; a file not found is an I/O
 	 * error (the message says which). */
 	if (r == -ENOENT && !nomatch)

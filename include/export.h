@@ -34,12 +34,14 @@
  * records.csv and the JSON copies. The WARC copy is the archive's bytes.
  *
  * The package is written to a temporary file next to the output, fsynced
- * and linked into place; an existing file is never replaced. Memory is
- * bounded by the largest single record (one is held at a time) plus a
- * small per-item entry; larger produced files (records.csv, the WARC
- * copy, a big thread page) spill to unlinked temporary files. This
- * module does not print or log; errors are a negative errno with a
- * message in the caller's buffer.
+ * and renamed into place without replacing anything (RENAME_NOREPLACE,
+ * else link()); an existing file is never written over. Records and
+ * media are read one at a time (memory: the largest single record, plus
+ * an entry of ids and thread keys per item); produced files whose size
+ * is known only at their end (records.csv, the WARC copy, thread pages,
+ * the index) spill to unlinked temporary files beside the package past
+ * 4 MiB. This module does not print or log; errors are a negative errno
+ * with a message in the caller's buffer.
  */
 #ifndef SUNARCHIVE_EXPORT_H
 #define SUNARCHIVE_EXPORT_H
