@@ -205,6 +205,7 @@ capture_get_head(struct capture *cap, const char *url, json_t **ret_json,
 	json_t *json;
 	int attempt, r = -EIO;
 
+	*ret_json = NULL;	/* callers may decref it whatever happened */
 	if (capture_stopping(cap))
 		return -ECANCELED;
 	if (!api_url_ok(cap, url)) {

@@ -203,7 +203,7 @@ ma_status(struct capture *cap, json_t *s, const char *root, const char *src)
 	    "in_reply_to_id"));
 	const char *edited = json_string_value(json_object_get(s,
 	    "edited_at"));
-	json_t *hist, *h;
+	json_t *hist = NULL, *h;
 	int64_t created = 0, etime = 0;
 	size_t i;
 	int r;

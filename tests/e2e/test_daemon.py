@@ -120,6 +120,17 @@ class Service(unittest.TestCase):
         self.assertLess(time.time() - t0, 10)
         self.assertIn("stopped", d.log())
 
+    def test_failed_edit_history_is_a_gap_not_a_crash(self):
+        d = harness.Daemon(self.wd.path, self.sim)
+        d.start()
+        d.wait_cycles(1)
+        self.sim.fault(platform="mastodon", path="/history", kind="http_5xx",
+                       count=-1)
+        self.sim.step()
+        d.wait_cycles(2)
+        self.assertIsNone(d.proc.poll(), "daemon died: " + d.log()[-800:])
+        self.assertEqual(d.stop(), 0)
+
     def test_watchdog_pings_from_the_loop(self):
         d = harness.Daemon(self.wd.path, self.sim)
         d.start(notify=True, env={"WATCHDOG_USEC": "3000000"})
