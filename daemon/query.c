@@ -16,6 +16,7 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1096,9 +1097,10 @@ query_stmt(sqlite3 *db, const char *sql, const struct query_filter *f,
 	return 0;
 }
 
-/* The one integer sql returns with :fts bound, or -EIO. */
+/* The one integer sql returns with :fts and :cap bound, or -EIO. */
 static int
-query_int(sqlite3 *db, const char *sql, const char *fts, int64_t *ret)
+query_int(sqlite3 *db, const char *sql, const char *fts, int64_t cap,
+    int64_t *ret)
 {
 	sqlite3_stmt *st;
 	int rc;
@@ -1106,6 +1108,7 @@ query_int(sqlite3 *db, const char *sql, const char *fts, int64_t *ret)
 	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
 		return -EIO;
 	query_bind_text(st, ":fts", fts);
+	query_bind_int(st, ":cap", cap);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW)
 		*ret = sqlite3_column_int64(st, 0);
@@ -1118,26 +1121,28 @@ query_int(sqlite3 *db, const char *sql, const char *fts, int64_t *ret)
  * match up and sort them, when the matches are dense enough that the
  * page is found after a short walk: matches^2 >= (offset + limit) *
  * items, matches estimated by the matching versions (FTS5 counts those
- * without reading any row).
+ * without reading a row; it stops at the threshold).
  */
 static int
 query_walk(sqlite3 *db, const struct query_order *o, int feat,
     const char *fts, int *ret)
 {
-	int64_t nmatch = 0, nitems = 0;
-	double need;
+	int64_t nmatch = 0, nitems = 0, cap;
 
 	*ret = 0;
 	if (!(feat & QF_ORDER) || o->sort == QUERY_SORT_RELEVANCE ||
 	    o->limit == 0)
 		return 0;
-	if (query_int(db, "SELECT COUNT(*) FROM versions_fts"
-	    " WHERE versions_fts MATCH :fts", fts, &nmatch) < 0 ||
-	    query_int(db, "SELECT COALESCE(MAX(id), 0) FROM items", NULL,
+	if (query_int(db, "SELECT COALESCE(MAX(id), 0) FROM items", NULL, 0,
 	    &nitems) < 0)
 		return -EIO;
-	need = ((double)o->offset + (double)o->limit) * (double)nitems;
-	*ret = (double)nmatch * (double)nmatch >= need;
+	cap = (int64_t)sqrt(((double)o->offset + (double)o->limit) *
+	    (double)nitems) + 1;
+	if (query_int(db, "SELECT COUNT(*) FROM (SELECT 1 FROM versions_fts"
+	    " WHERE versions_fts MATCH :fts LIMIT :cap)", fts, cap,
+	    &nmatch) < 0)
+		return -EIO;
+	*ret = nmatch >= cap;
 	return 0;
 }
 

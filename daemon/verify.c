@@ -949,9 +949,10 @@ scan_resync(struct scan_ctx *sc, uint64_t at)
 
 /* Full mode: read the segment member by member. */
 static void
-seg_scan(struct vseg *s, const char *path, const char *file,
+seg_scan(struct vseg *s, const char *path, int fd, const char *file,
     const unsigned char *map, uint64_t size)
 {
+	char fdpath[64];
 	struct scan_ctx sc;
 	uint64_t pos = 0, good = 0;
 	size_t i;
@@ -965,8 +966,15 @@ seg_scan(struct vseg *s, const char *path, const char *file,
 	for (i = 0; i < s->nrows; i++)
 		if (s->rows[i].offset + s->rows[i].length > sc.last_end)
 			sc.last_end = s->rows[i].offset + s->rows[i].length;
+	/*
+	 * segment_scan() opens by name: give it the file this worker holds
+	 * open, so that a rename by sunarchived (sealing) cannot get in
+	 * between. Without /proc, the name itself.
+	 */
+	snprintf(fdpath, sizeof(fdpath), "/proc/self/fd/%d", fd);
 	while (pos < size) {
-		r = segment_scan(path, pos, scan_member, &sc, &good);
+		r = segment_scan(access(fdpath, R_OK) == 0 ? fdpath : path, pos,
+		    scan_member, &sc, &good);
 		if (r < 0) {
 			s->io_err = r;
 			snprintf(s->io_msg, sizeof(s->io_msg), "cannot read"
@@ -1074,10 +1082,22 @@ seg_work(const struct wenv *env, struct vseg *s)
 	file = xasprintf("%s%s", s->name, s->read_open ?
 	    SEGMENT_SUFFIX_OPEN : "");
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0 && errno == ENOENT) {
+	if (fd < 0 && errno == ENOENT && s->read_open) {
+		/* Sealed (renamed) by sunarchived since the listing. */
+		free(path);
+		free(file);
+		s->read_open = 0;
+		path = segment_path(env->archive_dir, s->name, 0);
+		file = xstrdup(s->name);
+		fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+		if (fd >= 0)
+			flist_add(&s->found, VERIFY_W006_SEAL_PENDING, file, -1,
+			    0, NULL, "sealed while this check ran");
+	}
+	if (fd < 0 && (errno == ENOENT || errno == ELOOP)) {
 		flist_add(&s->found, VERIFY_E002_SEGMENT_MISSING, file, -1, 0,
-		    NULL, "the segment file disappeared (%zu records)",
-		    s->nrows);
+		    NULL, "the segment file %s (%zu records)", errno == ELOOP ?
+		    "is a symbolic link" : "disappeared", s->nrows);
 		goto out;
 	}
 	if (fd < 0 || fstat(fd, &sb) < 0) {
@@ -1125,7 +1145,7 @@ seg_work(const struct wenv *env, struct vseg *s)
 			    (unsigned long long)s->size, s->sha);
 	}
 	if (s->scan)
-		seg_scan(s, path, file, map, size);
+		seg_scan(s, path, fd, file, map, size);
 	else {
 		seg_tiling(s, file, size);
 		if (s->leaves_from_rows)

@@ -607,6 +607,36 @@ test_search(void)
 	search_is(&f, &o, "6", "SQL in a phrase is searched as text");
 	f.text = "jane";
 	search_is(&f, &o, "2", "author words are text too");
+
+	/*
+	 * Pages of one: the matches are dense enough to walk the creation
+	 * index and probe them (4 matches >= sqrt(1 * 8) + 1), rather than
+	 * look each up and sort; the pages must be the same.
+	 */
+	f.text = "parking";
+	o.limit = 1;
+	{
+		static const char *const want[] = { "2", "6", "7", "8", "" };
+		static const char *const back[] = { "8", "7", "6", "2", "" };
+		int k;
+
+		for (k = 0; k < 5; k++) {
+			o.offset = k;
+			o.desc = 0;
+			search_is(&f, &o, want[k], "walked page, oldest first");
+			o.desc = 1;
+			search_is(&f, &o, back[k], "walked page, newest first");
+		}
+		o.desc = 0;
+		o.offset = 1;
+		is_int(run(&f, &o, out, sizeof(out)), 4, "walked page total");
+		f.account = "city-facebook";
+		search_is(&f, &o, "6", "walked page with an account");
+		is_int(run(&f, &o, out, sizeof(out)), 2, "and its total");
+		f.account = NULL;
+	}
+	o.limit = 0;
+	o.offset = 0;
 	f.text = "parking";
 	f.account = "city-facebook";
 	search_is(&f, &o, "2,6", "text and account");
